@@ -1,0 +1,342 @@
+//! The configuration file's shape (TOML, serde). Unknown keys are rejected.
+//!
+//! Names that validation may need to point at are `Spanned`, so an error can
+//! say `file:line:column`. Defaults live here, next to the fields.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use toml::Spanned;
+
+use crate::engine::Channel;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: Listen,
+    #[serde(default)]
+    pub storage: Storage,
+    #[serde(default)]
+    pub admin: Admin,
+    #[serde(default)]
+    pub operators: Vec<Operator>,
+    #[serde(default)]
+    pub queues: Vec<Queue>,
+    #[serde(default)]
+    pub routes: Routes,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    pub sip_udp: Option<SocketAddr>,
+    pub sip_tcp: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
+    pub lmtp: Option<SocketAddr>,
+    /// RTP port range, e.g. `[20000, 20999]`.
+    #[serde(default = "default_rtp_ports")]
+    pub rtp_ports: Spanned<[u16; 2]>,
+}
+
+fn default_rtp_ports() -> Spanned<[u16; 2]> {
+    Spanned::new(0..0, [20000, 20999])
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// SQLite database file; used unless `postgres` is set.
+    #[serde(default = "default_sqlite")]
+    pub sqlite: PathBuf,
+    /// PostgreSQL URL, e.g. `postgres://acdd@localhost/acdd`.
+    pub postgres: Option<String>,
+}
+
+fn default_sqlite() -> PathBuf {
+    PathBuf::from("./data/acdd.db")
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            sqlite: default_sqlite(),
+            postgres: None,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    /// Bearer token for the admin API; no token means no admin API.
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    pub extension: Option<Spanned<String>>,
+    pub sip_username: Option<Spanned<String>>,
+    pub sip_password: Option<String>,
+    /// MD5 HA1 (`md5(username:realm:password)`) instead of the password.
+    pub sip_ha1: Option<String>,
+    pub api_token: Option<Spanned<String>>,
+    #[serde(default)]
+    pub capacity: Capacity,
+    /// An operator on a call gets no chats, mails or forms meanwhile.
+    #[serde(default = "yes")]
+    pub phone_blocks_others: bool,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    #[serde(default = "one")]
+    pub phone: Spanned<u32>,
+    #[serde(default = "three")]
+    pub chat: Spanned<u32>,
+    /// Absent: no limit.
+    pub mail: Option<Spanned<u32>>,
+    /// Absent: no limit.
+    pub form: Option<Spanned<u32>>,
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Capacity {
+            phone: one(),
+            chat: three(),
+            mail: None,
+            form: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
+}
+fn three() -> Spanned<u32> {
+    Spanned::new(0..0, 3)
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    InOrder,
+    Evenly,
+    All,
+    LongestIdle,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitCounts {
+    Open,
+    Unanswered,
+    Answered,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// 180 Ringing (or 183 with a generated tone) until an operator answers.
+    Ringback,
+    /// Answer at once and play `music_file`.
+    Music,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedKind {
+    /// Answer, play `greeting`, record up to `max_seconds`.
+    Voicemail,
+    /// Call `to` (a number or SIP URI) through the outbound gateway.
+    Forward,
+    /// Overflow into `queue`, keeping the waiting time.
+    Queue,
+    /// Play `announcement` if given, then hang up.
+    Hangup,
+}
+
+/// What happens to a request nobody took, e.g.
+/// `missed = { action = "queue", queue = "sales" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Missed {
+    pub action: MissedKind,
+    pub to: Option<Spanned<String>>,
+    pub queue: Option<Spanned<String>>,
+    /// Longest voicemail recording.
+    #[serde(default = "default_voicemail_seconds")]
+    pub max_seconds: u32,
+    pub greeting: Option<PathBuf>,
+    pub announcement: Option<PathBuf>,
+}
+
+fn default_voicemail_seconds() -> u32 {
+    120
+}
+
+fn default_missed() -> Spanned<Missed> {
+    Spanned::new(
+        0..0,
+        Missed {
+            action: MissedKind::Hangup,
+            to: None,
+            queue: None,
+            max_seconds: default_voicemail_seconds(),
+            greeting: None,
+            announcement: None,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub name: Spanned<String>,
+    pub channels: Spanned<Vec<Channel>>,
+    pub operators: Vec<Spanned<String>>,
+    #[serde(default = "default_mode")]
+    pub mode: Mode,
+    /// Chat (and transfer) offers wait this long for an accept.
+    #[serde(default = "default_offer_timeout")]
+    pub offer_timeout_seconds: Spanned<i64>,
+    /// A phone offer rings this many times ...
+    #[serde(default = "default_ring_count")]
+    pub ring_count: Spanned<i64>,
+    /// ... of this many seconds each.
+    #[serde(default = "default_ring_interval")]
+    pub ring_interval_seconds: Spanned<f64>,
+    #[serde(default = "yes")]
+    pub check_availability: bool,
+    pub max_per_operator: Option<Spanned<i64>>,
+    #[serde(default = "default_limit_counts")]
+    pub limit_counts: LimitCounts,
+    #[serde(default = "yes")]
+    pub responsible_first: bool,
+    #[serde(default = "default_responsible_wait")]
+    pub responsible_wait_seconds: Spanned<i64>,
+    #[serde(default = "yes")]
+    pub chat_tracker: bool,
+    #[serde(default)]
+    pub transfer_changes_responsible: bool,
+    #[serde(default)]
+    pub pickup: bool,
+    #[serde(default = "zero")]
+    pub wrap_up_seconds: Spanned<i64>,
+    /// Absent: wait until an operator takes it or the customer leaves.
+    pub max_wait_seconds: Option<Spanned<i64>>,
+    pub max_length: Option<Spanned<i64>>,
+    #[serde(default = "default_retry")]
+    pub retry_seconds: Spanned<i64>,
+    #[serde(default = "default_hold")]
+    pub hold: Hold,
+    pub music_file: Option<PathBuf>,
+    #[serde(default = "default_missed")]
+    pub missed: Spanned<Missed>,
+}
+
+fn default_mode() -> Mode {
+    Mode::InOrder
+}
+fn default_offer_timeout() -> Spanned<i64> {
+    Spanned::new(0..0, 30)
+}
+fn default_ring_count() -> Spanned<i64> {
+    Spanned::new(0..0, 3)
+}
+fn default_ring_interval() -> Spanned<f64> {
+    Spanned::new(0..0, 5.0)
+}
+fn zero() -> Spanned<i64> {
+    Spanned::new(0..0, 0)
+}
+fn default_limit_counts() -> LimitCounts {
+    LimitCounts::Open
+}
+fn default_responsible_wait() -> Spanned<i64> {
+    Spanned::new(0..0, 20)
+}
+fn default_retry() -> Spanned<i64> {
+    Spanned::new(0..0, 5)
+}
+fn default_hold() -> Hold {
+    Hold::Ringback
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routes {
+    #[serde(default)]
+    pub phone: Vec<PhoneRoute>,
+    #[serde(default)]
+    pub chat: Vec<ChatRoute>,
+    #[serde(default)]
+    pub mail: Vec<MailRoute>,
+    #[serde(default)]
+    pub form: Vec<FormRoute>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneRoute {
+    /// The dialled number (E.164 or as the trunk sends it).
+    pub number: Spanned<String>,
+    pub queue: Spanned<String>,
+    /// Create a lead for an unknown caller.
+    #[serde(default)]
+    pub create_lead: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRoute {
+    /// The chat source, e.g. `livechat` or `telegram`.
+    pub source: Spanned<String>,
+    pub queue: Spanned<String>,
+    /// Where operator replies are POSTed for this source.
+    pub reply_webhook: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailRoute {
+    pub mailbox: Spanned<String>,
+    pub queue: Spanned<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Creates {
+    Lead,
+    Deal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormRoute {
+    pub form: Spanned<String>,
+    pub queue: Spanned<String>,
+    #[serde(default = "default_creates")]
+    pub creates: Creates,
+    /// Our field name (`name`, `phone`, `email`, `comment`, or any other) →
+    /// the field name in the submitted form.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Our field names that must be present and non-empty.
+    #[serde(default)]
+    pub required: Vec<String>,
+}
+
+fn default_creates() -> Creates {
+    Creates::Lead
+}

@@ -1,0 +1,85 @@
+//! The one task that owns the engine. Adapters send it events and queries
+//! through a channel; it feeds the engine with the wall-clock time, wakes it
+//! at its next deadline, and fans actions out to subscribed adapters.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::engine::{Action, Engine, Event, Time};
+
+type Query = Box<dyn FnOnce(&Engine) + Send>;
+
+enum Command {
+    Event(Event),
+    Query(Query),
+    Subscribe(Box<dyn Fn(&Action) -> bool + Send>, mpsc::UnboundedSender<Action>),
+}
+
+/// Cheap to clone; every adapter holds one.
+#[derive(Clone)]
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    /// Hands an event to the engine; returns false once the engine has stopped.
+    pub fn send(&self, event: Event) -> bool {
+        self.commands.send(Command::Event(event)).is_ok()
+    }
+
+    /// Runs `read` on the engine between two events and returns its result.
+    pub async fn query<R: Send + 'static>(&self, read: impl FnOnce(&Engine) -> R + Send + 'static) -> Option<R> {
+        let (reply, answer) = oneshot::channel();
+        let query: Query = Box::new(move |engine| {
+            let _ = reply.send(read(engine));
+        });
+        self.commands.send(Command::Query(query)).ok()?;
+        answer.await.ok()
+    }
+
+    /// Receives every action for which `wanted` is true, in order.
+    pub fn subscribe(&self, wanted: impl Fn(&Action) -> bool + Send + 'static) -> mpsc::UnboundedReceiver<Action> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let _ = self.commands.send(Command::Subscribe(Box::new(wanted), sender));
+        receiver
+    }
+}
+
+/// The wall clock in the engine's unit.
+pub fn now() -> Time {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Time(since_epoch.as_millis() as u64)
+}
+
+/// Starts the engine task on the current runtime.
+pub fn spawn(engine: Engine) -> EngineHandle {
+    let (commands, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(run(engine, receiver));
+    EngineHandle { commands }
+}
+
+async fn run(mut engine: Engine, mut commands: mpsc::UnboundedReceiver<Command>) {
+    let mut subscribers: Vec<(Box<dyn Fn(&Action) -> bool + Send>, mpsc::UnboundedSender<Action>)> = Vec::new();
+    let mut actions = Vec::new();
+    loop {
+        let wait = engine.next_deadline().map(|at| Duration::from_millis(at.since(now())));
+        let command = match wait {
+            Some(wait) => tokio::select! {
+                command = commands.recv() => command,
+                _ = tokio::time::sleep(wait) => Some(Command::Event(Event::Tick)),
+            },
+            None => commands.recv().await,
+        };
+        let Some(command) = command else { return };
+        match command {
+            Command::Event(event) => engine.handle(event, now(), &mut actions),
+            Command::Query(query) => query(&engine),
+            Command::Subscribe(wanted, sender) => subscribers.push((wanted, sender)),
+        }
+        for action in actions.drain(..) {
+            tracing::debug!(?action, "engine action");
+            subscribers.retain(|(wanted, sender)| !wanted(&action) || sender.send(action.clone()).is_ok());
+        }
+    }
+}

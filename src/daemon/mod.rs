@@ -1,0 +1,56 @@
+//! Wiring: starts the engine task and the adapters, handles signals
+//! (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
+
+pub mod engine_task;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::{self, Config};
+use crate::engine::{Engine, Event};
+
+pub use engine_task::EngineHandle;
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(serve(config_path, config))
+}
+
+async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
+    let engine = Engine::new(config.engine_setup());
+    let handle = engine_task::spawn(engine);
+    tracing::info!(
+        queues = config.queues.len(),
+        operators = config.operators.len(),
+        "acdd started"
+    );
+    let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => reload(&config_path, &handle),
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        }
+    }
+    tracing::info!("acdd stopping");
+    Ok(())
+}
+
+/// Re-reads the configuration; an invalid one is refused and the old one kept.
+fn reload(path: &PathBuf, engine: &EngineHandle) {
+    match config::load(path) {
+        Ok(new) => {
+            engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
+            tracing::info!("configuration reloaded");
+        }
+        Err(error) => tracing::error!(%error, "reload refused; keeping the running configuration"),
+    }
+}

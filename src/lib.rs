@@ -1,0 +1,6 @@
+//! acdd: an automatic call distributor for SIP, with the same routing engine
+//! serving chat, mail and form requests. See ARCHITECTURE.md.
+
+pub mod config;
+pub mod daemon;
+pub mod engine;
