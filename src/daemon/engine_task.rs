@@ -9,11 +9,13 @@ use tokio::sync::{mpsc, oneshot};
 use crate::engine::{Action, Engine, Event, Time};
 
 type Query = Box<dyn FnOnce(&Engine) + Send>;
+type Wanted = Box<dyn Fn(&Action) -> bool + Send>;
+type Subscriber = (Wanted, mpsc::UnboundedSender<Action>);
 
 enum Command {
     Event(Event),
     Query(Query),
-    Subscribe(Box<dyn Fn(&Action) -> bool + Send>, mpsc::UnboundedSender<Action>),
+    Subscribe(Wanted, mpsc::UnboundedSender<Action>),
 }
 
 /// Cheap to clone; every adapter holds one.
@@ -60,7 +62,7 @@ pub fn spawn(engine: Engine) -> EngineHandle {
 }
 
 async fn run(mut engine: Engine, mut commands: mpsc::UnboundedReceiver<Command>) {
-    let mut subscribers: Vec<(Box<dyn Fn(&Action) -> bool + Send>, mpsc::UnboundedSender<Action>)> = Vec::new();
+    let mut subscribers: Vec<Subscriber> = Vec::new();
     let mut actions = Vec::new();
     loop {
         let wait = engine.next_deadline().map(|at| Duration::from_millis(at.since(now())));

@@ -3,7 +3,7 @@
 
 pub mod engine_task;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
@@ -45,7 +45,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
-fn reload(path: &PathBuf, engine: &EngineHandle) {
+fn reload(path: &Path, engine: &EngineHandle) {
     match config::load(path) {
         Ok(new) => {
             engine.send(Event::Reconfigure(Box::new(new.engine_setup())));

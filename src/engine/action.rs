@@ -47,7 +47,7 @@ pub enum Action {
     Note(Note),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum WithdrawReason {
     /// Somebody else accepted (ring-all) or picked it up.
     TakenElsewhere,

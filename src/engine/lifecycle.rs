@@ -77,7 +77,6 @@ impl Engine {
         let request = self.requests.get_mut(&id).expect("entering request");
         request.queue = queue_id;
         request.phase = Phase::Queued;
-        request.tried.clear();
         request.next_round_at = None;
         request.max_wait_at = max_wait_at;
         if let Some(at) = max_wait_at {
@@ -324,6 +323,7 @@ impl Engine {
             match target {
                 Some(to) if !request.visited.contains(&to) => {
                     request.visited.push(to);
+                    request.tried.clear();
                     out.push(Action::Note(Note::Overflowed {
                         request: id,
                         from: queue_id,

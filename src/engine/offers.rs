@@ -26,6 +26,9 @@ impl Engine {
         let queue_id = request.queue;
         let channel = request.channel;
         request.offers.push(id);
+        // Offered counts as tried for this round: never twice at once, and
+        // not again before the next round if it comes back.
+        request.tried.insert(operator_id);
         let operator = &mut self.operators[operator_id.0 as usize];
         let queue = &mut self.queues[queue_id.0 as usize];
         let deadline = self.now.plus_ms(*queue.setup.offer_timeout_ms.get(channel));
