@@ -74,7 +74,10 @@ fn a_number_routed_twice() {
         "{BASE}\n[[routes.phone]]\nnumber = \"+4930 1111\"\nqueue = \"support\"\n\n[[routes.phone]]\nnumber = \"+49301111\"\nqueue = \"support\"\n"
     );
     let e = error_of(&text);
-    assert!(e.reason.contains("routed number") && e.reason.contains("appears twice"), "{e}");
+    assert!(
+        e.reason.contains("routed number") && e.reason.contains("appears twice"),
+        "{e}"
+    );
     assert_eq!(e.line, 22);
 }
 
@@ -92,7 +95,11 @@ fn overflow_cycle_between_queues() {
         "operators = [\"alice\", \"bob\"]\nmissed = { action = \"queue\", queue = \"other\" }\n\n[[queues]]\nname = \"other\"\nchannels = [\"phone\"]\noperators = [\"bob\"]\nmissed = { action = \"queue\", queue = \"support\" }\n",
     );
     let e = error_of(&text);
-    assert!(e.reason.contains("overflow cycle between queues: support → other → support"), "{e}");
+    assert!(
+        e.reason
+            .contains("overflow cycle between queues: support → other → support"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -115,26 +122,43 @@ fn zero_or_negative_timeouts() {
 fn capacity_zero_for_a_served_channel() {
     let text = BASE.replace("extension = \"101\"", "extension = \"101\"\ncapacity = { chat = 0 }");
     let e = error_of(&text);
-    assert!(e.reason.contains("chat capacity 0") && e.reason.contains("support"), "{e}");
+    assert!(
+        e.reason.contains("chat capacity 0") && e.reason.contains("support"),
+        "{e}"
+    );
     assert_eq!(e.line, 7, "{e}");
     // Not serving mail: a mail capacity of 0 is fine.
-    parse(Path::new("t"), &BASE.replace("extension = \"101\"", "extension = \"101\"\ncapacity = { mail = 0 }")).unwrap();
+    parse(
+        Path::new("t"),
+        &BASE.replace("extension = \"101\"", "extension = \"101\"\ncapacity = { mail = 0 }"),
+    )
+    .unwrap();
 }
 
 #[test]
 fn missed_action_fields() {
     let e = error_of(&format!("{BASE}missed = {{ action = \"forward\" }}\n"));
     assert!(e.reason.contains("needs `to`"), "{e}");
-    let e = error_of(&format!("{BASE}missed = {{ action = \"queue\", queue = \"nowhere\" }}\n"));
+    let e = error_of(&format!(
+        "{BASE}missed = {{ action = \"queue\", queue = \"nowhere\" }}\n"
+    ));
     assert!(e.reason.contains("\"nowhere\", which is not defined"), "{e}");
     let e = error_of(&format!("{BASE}missed = {{ action = \"teleport\" }}\n"));
     assert!(e.reason.contains("teleport"), "{e}");
-    parse(Path::new("t"), &format!("{BASE}missed = {{ action = \"forward\", to = \"sip:+4930@gw\" }}\n")).unwrap();
+    parse(
+        Path::new("t"),
+        &format!("{BASE}missed = {{ action = \"forward\", to = \"sip:+4930@gw\" }}\n"),
+    )
+    .unwrap();
 }
 
 #[test]
 fn bad_values_and_syntax() {
-    let e = error_of(&BASE.replace("mode", "x").replace("channels = [\"phone\", \"chat\"]", "channels = [\"fax\"]"));
+    let e = error_of(
+        &BASE
+            .replace("mode", "x")
+            .replace("channels = [\"phone\", \"chat\"]", "channels = [\"fax\"]"),
+    );
     assert!(e.reason.contains("fax"), "{e}");
     let e = error_of("[listen\nsip_udp = 1");
     assert_eq!(e.line, 1, "{e}");
@@ -148,8 +172,9 @@ fn bad_values_and_syntax() {
 fn sip_credentials_need_a_secret() {
     let e = error_of(&BASE.replace("extension = \"101\"", "extension = \"101\"\nsip_username = \"alice\""));
     assert!(e.reason.contains("neither sip_password nor sip_ha1"), "{e}");
-    let e = error_of(
-        &BASE.replace("extension = \"101\"", "extension = \"101\"\nsip_username = \"alice\"\nsip_ha1 = \"xyz\""),
-    );
+    let e = error_of(&BASE.replace(
+        "extension = \"101\"",
+        "extension = \"101\"\nsip_username = \"alice\"\nsip_ha1 = \"xyz\"",
+    ));
     assert!(e.reason.contains("32 hexadecimal digits"), "{e}");
 }

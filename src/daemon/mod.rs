@@ -2,6 +2,7 @@
 //! (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
+mod systemd;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,8 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    systemd::spawn_watchdog(handle.clone());
+    systemd::ready();
     loop {
         tokio::select! {
             _ = hangup.recv() => reload(&config_path, &handle),
@@ -40,13 +43,17 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             _ = interrupt.recv() => break,
         }
     }
+    systemd::stopping();
     tracing::info!("acdd stopping");
     Ok(())
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
 fn reload(path: &Path, engine: &EngineHandle) {
-    match config::load(path) {
+    systemd::reloading();
+    let result = config::load(path);
+    systemd::reloaded();
+    match result {
         Ok(new) => {
             engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
             tracing::info!("configuration reloaded");
