@@ -113,7 +113,9 @@ impl Engine {
     /// A decline, a failure, or a deadline: the request looks elsewhere.
     pub(crate) fn decline(&mut self, id: OfferId, no_answer: bool, out: &mut Vec<Action>) {
         let Some(offer) = self.resolve_offer(id) else {
-            out.push(Action::Note(Note::Ignored { what: "unknown offer" }));
+            out.push(Action::Note(Note::Ignored {
+                what: "unknown offer".into(),
+            }));
             return;
         };
         if no_answer {
