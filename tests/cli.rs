@@ -61,8 +61,9 @@ fn run_starts_and_stops_on_sigterm_with_json_logs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acdd.toml");
     let config = format!(
-        "[listen]\n[storage]\nsqlite = \"{}\"\n[[operators]]\nid = \"a\"\n[[queues]]\nname = \"q\"\nchannels = [\"chat\"]\noperators = [\"a\"]\n",
-        dir.path().join("acdd.db").display()
+        "[listen]\n[storage]\nsqlite = \"{}\"\nevent_log = \"{}\"\n[[operators]]\nid = \"a\"\n[[queues]]\nname = \"q\"\nchannels = [\"chat\"]\noperators = [\"a\"]\n",
+        dir.path().join("acdd.db").display(),
+        dir.path().join("events.jsonl").display()
     );
     std::fs::write(&path, config).unwrap();
     let mut child = Command::new(ACDD)
@@ -92,6 +93,8 @@ fn run_starts_and_stops_on_sigterm_with_json_logs() {
     }
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("acdd stopping")), "{rest:?}");
+    let log = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+    assert!(log.starts_with("{\"start\":{"), "the event log opens the run: {log}");
 }
 
 /// Reads one notification datagram from the daemon.
@@ -107,11 +110,11 @@ fn notification(socket: &std::os::unix::net::UnixDatagram) -> String {
 fn systemd_notifications_ready_reloading_stopping() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acdd.toml");
-    std::fs::write(
-        &path,
-        "[listen]\n[[operators]]\nid = \"a\"\n[[queues]]\nname = \"q\"\nchannels = [\"chat\"]\noperators = [\"a\"]\n",
-    )
-    .unwrap();
+    let config = format!(
+        "[listen]\n[storage]\nevent_log = \"{}\"\n[[operators]]\nid = \"a\"\n[[queues]]\nname = \"q\"\nchannels = [\"chat\"]\noperators = [\"a\"]\n",
+        dir.path().join("events.jsonl").display()
+    );
+    std::fs::write(&path, config).unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

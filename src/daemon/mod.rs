@@ -11,6 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::{self, Config};
 use crate::engine::{Engine, Event};
+use crate::eventlog::EventLog;
 
 pub use engine_task::EngineHandle;
 
@@ -24,8 +25,11 @@ pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
-    let engine = Engine::new(config.engine_setup());
-    let handle = engine_task::spawn(engine);
+    let setup = config.engine_setup();
+    let engine = Engine::new(setup.clone());
+    let log = EventLog::open(&config.storage.event_log)
+        .with_context(|| format!("opening the event log {}", config.storage.event_log.display()))?;
+    let handle = engine_task::spawn(engine, &setup, Some(log));
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),
