@@ -30,14 +30,15 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let log = EventLog::open(&config.storage.event_log)
         .with_context(|| format!("opening the event log {}", config.storage.event_log.display()))?;
     let handle = engine_task::spawn(engine, &setup, Some(log));
+    let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    // Signals are handled from here on: only now is the daemon started.
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),
         "acdd started"
     );
-    let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     systemd::spawn_watchdog(handle.clone());
     systemd::ready();
     loop {
