@@ -246,6 +246,9 @@ pub struct Queue {
     pub max_length: Option<Spanned<i64>>,
     #[serde(default = "default_retry")]
     pub retry_seconds: Spanned<i64>,
+    /// Service-level target for metrics and replay: answered within this long.
+    #[serde(default = "default_service_level")]
+    pub service_level_seconds: Spanned<i64>,
     #[serde(default = "default_hold")]
     pub hold: Hold,
     pub music_file: Option<PathBuf>,
@@ -276,6 +279,9 @@ fn default_responsible_wait() -> Spanned<i64> {
 }
 fn default_retry() -> Spanned<i64> {
     Spanned::new(0..0, 5)
+}
+fn default_service_level() -> Spanned<i64> {
+    Spanned::new(0..0, 20)
 }
 fn default_hold() -> Hold {
     Hold::Ringback

@@ -210,6 +210,7 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
             ));
         }
         positive(&q.retry_seconds, "retry_seconds", name)?;
+        positive(&q.service_level_seconds, "service_level_seconds", name)?;
         not_negative(&q.responsible_wait_seconds, "responsible_wait_seconds", name)?;
         not_negative(&q.wrap_up_seconds, "wrap_up_seconds", name)?;
         if let Some(max_wait) = &q.max_wait_seconds {

@@ -12,6 +12,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::config::{self, Config};
 use crate::engine::{Engine, Event};
 use crate::eventlog::EventLog;
+use crate::metrics;
 
 pub use engine_task::EngineHandle;
 
@@ -29,7 +30,10 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let engine = Engine::new(setup.clone());
     let log = EventLog::open(&config.storage.event_log)
         .with_context(|| format!("opening the event log {}", config.storage.event_log.display()))?;
-    let handle = engine_task::spawn(engine, &setup, Some(log));
+    let exporter = metrics::Exporter::install().context("installing the metrics recorder")?;
+    let observers: Vec<Box<dyn engine_task::StepObserver>> = vec![Box::new(metrics::MetricsObserver::default())];
+    let handle = engine_task::spawn_observed(engine, &setup, Some(log), observers);
+    let _ = &exporter; // served on /metrics by the HTTP API
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;

@@ -112,6 +112,11 @@ impl Engine {
         self.operators.get(id.0 as usize).map(|o| o.setup.name.as_str())
     }
 
+    /// The configuration a queue runs with now.
+    pub fn queue_setup(&self, id: QueueId) -> Option<&QueueSetup> {
+        self.queues.get(id.0 as usize).map(|q| &q.setup)
+    }
+
     pub fn queue_name(&self, id: QueueId) -> Option<&str> {
         self.queues.get(id.0 as usize).map(|q| q.setup.name.as_str())
     }
