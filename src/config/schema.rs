@@ -25,6 +25,28 @@ pub struct Config {
     pub queues: Vec<Queue>,
     #[serde(default)]
     pub routes: Routes,
+    #[serde(default)]
+    pub shutdown: Shutdown,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shutdown {
+    /// On SIGTERM, calls in progress get this long to finish.
+    #[serde(default = "default_grace")]
+    pub grace_seconds: u64,
+}
+
+fn default_grace() -> u64 {
+    60
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown {
+            grace_seconds: default_grace(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,6 +2,7 @@
 //! (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
+pub mod shutdown;
 mod systemd;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let observers: Vec<Box<dyn engine_task::StepObserver>> = vec![Box::new(metrics::MetricsObserver::default())];
     let handle = engine_task::spawn_observed(engine, &setup, Some(log), observers);
     let _ = &exporter; // served on /metrics by the HTTP API
+    let (drain_switch, _drain) = shutdown::drain();
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -53,7 +55,16 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         }
     }
     systemd::stopping();
-    tracing::info!("acdd stopping");
+    let grace = std::time::Duration::from_secs(config.shutdown.grace_seconds);
+    tracing::info!(
+        grace_seconds = grace.as_secs(),
+        "acdd stopping: no new requests, calls in progress may finish"
+    );
+    let cut_short = drain_switch.drain(&handle, grace).await;
+    if cut_short > 0 {
+        tracing::warn!(calls = cut_short, "grace time over: calls cut short");
+    }
+    tracing::info!("acdd stopped");
     Ok(())
 }
 
