@@ -268,6 +268,8 @@ pub struct Queue {
     pub max_length: Option<Spanned<i64>>,
     #[serde(default = "default_retry")]
     pub retry_seconds: Spanned<i64>,
+    /// Pause an operator who let this many offers in a row ring out (reason `no_answer`).
+    pub auto_pause_after: Option<Spanned<i64>>,
     /// Service-level target for metrics and replay: answered within this long.
     #[serde(default = "default_service_level")]
     pub service_level_seconds: Spanned<i64>,

@@ -219,6 +219,9 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
         if let Some(max_length) = &q.max_length {
             positive(max_length, "max_length", name)?;
         }
+        if let Some(after) = &q.auto_pause_after {
+            positive(after, "auto_pause_after", name)?;
+        }
         if let Some(max) = &q.max_per_operator {
             positive(max, "max_per_operator", name)?;
         }

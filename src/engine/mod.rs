@@ -31,6 +31,7 @@ mod tests;
 pub use action::{Action, AssignVia, MissedReason, Note, Refusal, WithdrawReason};
 pub use event::{Arrival, Event, FailReason, PickupTarget, Presence, TransferTarget, Workday};
 pub use ids::{Channel, OfferId, OperatorId, PerChannel, QueueId, RequestId};
+pub use offers::AUTO_PAUSE_REASON;
 pub use setup::{EngineSetup, LimitCounts, MissedAction, Mode, OperatorSetup, QueueSetup};
 pub use snapshot::{OperatorView, QueueView, RequestView};
 pub use time::Time;

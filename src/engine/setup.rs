@@ -101,6 +101,8 @@ pub struct QueueSetup {
     /// Service-level target: answered within this long. Not a routing rule;
     /// carried here so metrics follow reloads.
     pub service_level_ms: u64,
+    /// Pause an operator who let this many offers in a row ring out.
+    pub auto_pause_after: Option<u32>,
 }
 
 impl QueueSetup {
@@ -125,6 +127,7 @@ impl QueueSetup {
             retry_ms: 5_000,
             missed: MissedAction::Hangup,
             service_level_ms: 20_000,
+            auto_pause_after: None,
         }
     }
 }
