@@ -87,7 +87,7 @@ enum Feed {
     Silent,
     /// The leg hears another leg.
     Relay(LegId),
-    Play(ActivePlay),
+    Play(Box<ActivePlay>),
 }
 
 struct ActivePlay {
@@ -282,12 +282,12 @@ impl Task {
                 self.next_play += 1;
                 let leg = &mut self.legs[index];
                 leg.end_play(PlayEnd::Replaced);
-                leg.feed = Feed::Play(ActivePlay {
+                leg.feed = Feed::Play(Box::new(ActivePlay {
                     playout: Playout::new(source, self.next_play),
                     law,
                     due: Instant::now(),
                     done: Some(done),
-                });
+                }));
             }
             Command::Bridge { a, b } => {
                 for (to, from) in [(a, b), (b, a)] {
