@@ -201,14 +201,18 @@ async fn sequence_gaps_are_counted_as_lost_and_foreign_packets_rejected() {
     let service = service(42020, 42029);
     let c = call(&service, ("8", &[]), ("8", &[])).await;
     c.session.bridge(c.caller, c.operator).unwrap();
+    let mut relayed = Vec::new();
     for seq in [1u16, 2, 5, 6, 10] {
         c.caller_socket
             .send_to(&rtp(8, seq, u32::from(seq) * 160, 9, &[0xD5; 160]), c.to_caller_leg)
             .await
             .unwrap();
-        let relayed = header(&recv(&c.operator_socket).await.unwrap().0);
-        assert_eq!(relayed.pt, 8);
+        relayed.push(header(&recv(&c.operator_socket).await.unwrap().0));
     }
+    assert!(relayed.iter().all(|h| h.pt == 8));
+    // The gaps reach the operator too: sequence numbers are not closed up.
+    let steps: Vec<u16> = relayed.windows(2).map(|p| p[1].seq.wrapping_sub(p[0].seq)).collect();
+    assert_eq!(steps, vec![1, 3, 1, 4]);
     // Not RTP, and a payload type that was not negotiated.
     c.caller_socket.send_to(b"hello", c.to_caller_leg).await.unwrap();
     c.caller_socket
@@ -220,7 +224,6 @@ async fn sequence_gaps_are_counted_as_lost_and_foreign_packets_rejected() {
     assert_eq!(stats.received, 5);
     assert_eq!(stats.lost, 5, "3, 4, 7, 8, 9 missing");
     assert_eq!(stats.rejected, 2);
-    // The gaps reach the operator too: sequence numbers are not closed up.
     c.session.stop().await;
 }
 
@@ -539,5 +542,77 @@ async fn an_offer_without_a_usable_codec_is_refused_for_a_488() {
         .set_remote(caller, b"v=0\r\nm=video 1 RTP/AVP 31\r\n")
         .unwrap_err();
     assert_eq!(err.sip_status(), 488, "{err}");
+    session.stop().await;
+}
+
+#[tokio::test]
+async fn relay_works_over_ipv6_loopback() {
+    let ip = "::1".parse().unwrap();
+    let service = MediaService::new(MediaConfig {
+        bind: ip,
+        advertise: ip,
+        rtp_ports: [42090, 42093],
+    })
+    .unwrap();
+    let mut session = service.session();
+    let v6 = |port: u16| {
+        format!("v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n")
+            .into_bytes()
+    };
+    let (a_socket, b_socket) = (
+        UdpSocket::bind("[::1]:0").await.unwrap(),
+        UdpSocket::bind("[::1]:0").await.unwrap(),
+    );
+    let a = session.add_leg().unwrap();
+    session.set_remote(a, &v6(port_of(&a_socket))).unwrap();
+    let answer = String::from_utf8(session.local_sdp(a).unwrap()).unwrap();
+    assert!(answer.contains("c=IN IP6 ::1\r\n"), "{answer}");
+    let b = session.add_leg().unwrap();
+    let offer = session.local_sdp(b).unwrap();
+    session.set_remote(b, &v6(port_of(&b_socket))).unwrap();
+    session.bridge(a, b).unwrap();
+    a_socket
+        .send_to(&rtp(0, 1, 0, 1, &[7; 160]), acdd_addr(answer.as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(header(&recv(&b_socket).await.unwrap().0).payload, vec![7; 160]);
+    b_socket
+        .send_to(&rtp(0, 1, 0, 2, &[8; 160]), acdd_addr(&offer))
+        .await
+        .unwrap();
+    assert_eq!(header(&recv(&a_socket).await.unwrap().0).payload, vec![8; 160]);
+    session.stop().await;
+}
+
+#[tokio::test]
+async fn sdp_versions_repeat_until_a_new_offer_is_answered() {
+    let service = service(42094, 42099);
+    let mut session = service.session();
+    let caller = session.add_leg().unwrap();
+    session.set_remote(caller, &sdp_body(4000, "0 8", &[])).unwrap();
+    let first = String::from_utf8(session.local_sdp(caller).unwrap()).unwrap();
+    // Asked again (183 then 200 OK): the same description, same version.
+    assert_eq!(String::from_utf8(session.local_sdp(caller).unwrap()).unwrap(), first);
+    assert!(first.contains(" 1 IN IP4 127.0.0.1\r\n"), "{first}");
+    // A re-INVITE (hold: sendonly) gets a new version and the mirrored direction.
+    let hold = String::from_utf8(sdp_body(4000, "0", &[]))
+        .unwrap()
+        .replace("a=sendrecv", "a=sendonly");
+    session.set_remote(caller, hold.as_bytes()).unwrap();
+    let second = String::from_utf8(session.local_sdp(caller).unwrap()).unwrap();
+    assert!(second.contains(" 2 IN IP4 127.0.0.1\r\n"), "{second}");
+    assert!(second.contains("a=recvonly"), "{second}");
+    // The call's codec is PCMU now: a re-offer without it is refused at once.
+    let err = session.set_remote(caller, &sdp_body(4000, "8", &[])).unwrap_err();
+    assert_eq!(err.sip_status(), 488, "{err}");
+    // An operator leg is offered only PCMU (and telephone-event).
+    let operator = session.add_leg().unwrap();
+    let offer = String::from_utf8(session.local_sdp(operator).unwrap()).unwrap();
+    assert!(offer.contains(" RTP/AVP 0 101\r\n"), "{offer}");
+    assert_eq!(
+        session.local_sdp(operator).unwrap(),
+        offer.as_bytes(),
+        "repeated until answered"
+    );
     session.stop().await;
 }
