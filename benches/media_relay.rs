@@ -1,6 +1,9 @@
 //! RTP relay throughput: packets per second through `MediaSession`s, as a
 //! ratio against a plain UDP forwarder (recv_from → send_to, no parsing)
-//! measured in the same run on the same runtime and load generator.
+//! measured in the same run with the same load generator. The relay (acdd's
+//! session tasks, or the reference forwarders) runs alone on one thread with
+//! a current-thread tokio runtime, the load generator on another; the relay
+//! thread's CPU time (from /proc, nanoseconds) gives the cost per packet.
 //!
 //! Each session carries two flows (caller → operator and back) of 172-byte
 //! RTP packets (160 bytes of G.711). The load is closed-loop: a flow keeps at
@@ -34,9 +37,22 @@ struct Counts {
     stalls: AtomicU64,
 }
 
-/// Drives the flows for `warmup + measure`; returns packets received per
-/// second during `measure`, and the stalls (windows lost to drops).
-async fn drive(flows: Vec<Flow>, warmup: Duration, measure: Duration) -> (f64, u64, u64, u64) {
+/// What one run measured (during `measure`, after the warm-up).
+#[derive(Default)]
+struct Run {
+    rate: f64,
+    sent: u64,
+    received: u64,
+    /// Windows the generator reopened after 50 ms without progress.
+    stalls: u64,
+    /// Relay thread CPU time.
+    cpu_ns: u64,
+    /// acdd only: packets its counters say it could not send or refused.
+    dropped: u64,
+}
+
+/// Drives the flows for `warmup + measure`.
+async fn drive(relay: &Relay, flows: Vec<Flow>, warmup: Duration, measure: Duration) -> Run {
     let counts = Arc::new(Counts {
         sent: AtomicU64::new(0),
         received: AtomicU64::new(0),
@@ -97,7 +113,9 @@ async fn drive(flows: Vec<Flow>, warmup: Duration, measure: Duration) -> (f64, u
         counts.stalls.load(Ordering::Relaxed),
     );
     let started = Instant::now();
+    let cpu_start = relay.cpu_ns();
     tokio::time::sleep(measure).await;
+    let cpu_ns = relay.cpu_ns() - cpu_start;
     let elapsed = started.elapsed().as_secs_f64();
     let received = counts.received.load(Ordering::Relaxed) - start_rx;
     let sent = counts.sent.load(Ordering::Relaxed) - start_tx;
@@ -106,7 +124,14 @@ async fn drive(flows: Vec<Flow>, warmup: Duration, measure: Duration) -> (f64, u
     for task in tasks {
         let _ = task.await;
     }
-    (received as f64 / elapsed, sent, received, stalls)
+    Run {
+        rate: received as f64 / elapsed,
+        sent,
+        received,
+        stalls,
+        cpu_ns,
+        dropped: 0,
+    }
 }
 
 async fn bind() -> Arc<UdpSocket> {
@@ -118,25 +143,80 @@ fn sdp(port: u16) -> Vec<u8> {
         .into_bytes()
 }
 
-/// `sessions` bridged calls through acdd; returns the flows and the sessions.
-async fn acdd_calls(service: &MediaService, sessions: usize) -> (Vec<Flow>, Vec<MediaSession>) {
+/// The relay's own thread and runtime.
+struct Relay {
+    handle: tokio::runtime::Handle,
+    tid: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start() -> Relay {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            // "/proc/thread-self" links to "PID/task/TID".
+            let link = std::fs::read_link("/proc/thread-self").unwrap();
+            let tid = link.file_name().unwrap().to_string_lossy().into_owned();
+            tx.send((runtime.handle().clone(), tid, stop)).unwrap();
+            runtime.block_on(async {
+                let _ = stopped.await;
+            });
+        });
+        let (handle, tid, stop) = rx.recv().unwrap();
+        Relay {
+            handle,
+            tid,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// CPU time the relay thread has used, in nanoseconds.
+    fn cpu_ns(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{}/schedstat", self.tid)).unwrap_or_default();
+        stat.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `sessions` bridged calls through acdd (session tasks on the relay
+/// thread); returns the flows and the sessions.
+async fn acdd_calls(relay: &Relay, service: &MediaService, sessions: usize) -> (Vec<Flow>, Vec<MediaSession>) {
     let mut flows = Vec::new();
     let mut held = Vec::new();
     for _ in 0..sessions {
         let (caller, operator) = (bind().await, bind().await);
-        let mut session = service.session();
+        let mut session = {
+            let _relay_runtime = relay.handle.enter();
+            service.session()
+        };
         let a = session.add_leg().unwrap();
         session
             .set_remote(a, &sdp(caller.local_addr().unwrap().port()))
             .unwrap();
-        let answer = session.local_sdp(a).unwrap();
+        session.local_sdp(a).unwrap();
         let b = session.add_leg().unwrap();
         session.local_sdp(b).unwrap();
         session
             .set_remote(b, &sdp(operator.local_addr().unwrap().port()))
             .unwrap();
         session.bridge(a, b).unwrap();
-        let _ = answer;
         let ip = service.config().advertise;
         let via_a = SocketAddr::new(ip, session.local_port(a).unwrap());
         let via_b = SocketAddr::new(ip, session.local_port(b).unwrap());
@@ -155,14 +235,19 @@ async fn acdd_calls(service: &MediaService, sessions: usize) -> (Vec<Flow>, Vec<
     (flows, held)
 }
 
-/// The reference: per call, one task forwarding between two sockets with
-/// no parsing, no rewriting, fixed destinations.
-async fn reference_calls(sessions: usize) -> (Vec<Flow>, Vec<tokio::task::JoinHandle<()>>) {
+/// The reference: per call, one task on the relay thread forwarding between
+/// two sockets with no parsing, no rewriting, fixed destinations.
+async fn reference_calls(relay: &Relay, sessions: usize) -> (Vec<Flow>, Vec<tokio::task::JoinHandle<()>>) {
     let mut flows = Vec::new();
     let mut tasks = Vec::new();
     for _ in 0..sessions {
         let (caller, operator) = (bind().await, bind().await);
-        let (side_a, side_b) = (bind().await, bind().await);
+        let side = || {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket.set_nonblocking(true).unwrap();
+            socket
+        };
+        let (side_a, side_b) = (side(), side());
         let (to_caller, to_operator) = (caller.local_addr().unwrap(), operator.local_addr().unwrap());
         flows.push(Flow {
             from: caller.clone(),
@@ -174,7 +259,9 @@ async fn reference_calls(sessions: usize) -> (Vec<Flow>, Vec<tokio::task::JoinHa
             to: caller,
             via: side_b.local_addr().unwrap(),
         });
-        tasks.push(tokio::spawn(async move {
+        tasks.push(relay.handle.spawn(async move {
+            let side_a = UdpSocket::from_std(side_a).unwrap();
+            let side_b = UdpSocket::from_std(side_b).unwrap();
             let (mut buf_a, mut buf_b) = ([0u8; 2048], [0u8; 2048]);
             loop {
                 tokio::select! {
@@ -205,12 +292,12 @@ fn main() {
         .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
         .unwrap_or_else(|| if smoke { vec![2] } else { vec![1, 50] });
     let rounds = if smoke { 1 } else { ROUNDS };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let generator = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
+    let relay = Relay::start();
+    generator.block_on(async {
         let ip = "127.0.0.1".parse().unwrap();
         let service = MediaService::new(MediaConfig {
             bind: ip,
@@ -220,52 +307,70 @@ fn main() {
         .unwrap();
         let warmup = Duration::from_millis(if smoke { 50 } else { 300 });
         let measure = Duration::from_secs_f64(seconds);
-        println!("RTP relay, packets/s received at the far leg (2 flows per session, window {WINDOW}, {seconds} s × {rounds} rounds, median)");
         println!(
-            "{:>8} {:>12} {:>12} {:>6} {:>11} {:>11} {:>9} {:>9}",
-            "sessions", "reference", "acdd", "ratio", "ref stalls", "acdd stalls", "ref loss", "acdd loss"
+            "RTP relay on one thread, load generator on another; 2 flows per session, window {WINDOW}, \
+             {seconds} s x {rounds} round(s), median by packets/s"
+        );
+        println!(
+            "{:>8} {:>10} {:>10} {:>6} | {:>9} {:>9} {:>6} | {:>8} {:>8} | {:>7} {:>7} | {:>9}",
+            "sessions",
+            "ref pkt/s",
+            "acdd pkt/s",
+            "ratio",
+            "ref ns/p",
+            "acdd ns/p",
+            "ratio",
+            "ref loss",
+            "acdd loss",
+            "ref st",
+            "acdd st",
+            "acdd drop"
         );
         for &n in &sessions {
-            let mut reference = Vec::new();
-            let mut acdd = Vec::new();
-            let (mut ref_stalls, mut acdd_stalls) = (0, 0);
-            let (mut ref_sent, mut ref_received, mut acdd_sent, mut acdd_received) = (0, 0, 0, 0);
+            let (mut reference, mut acdd) = (Vec::new(), Vec::new());
             for _ in 0..rounds {
-                let (flows, tasks) = reference_calls(n).await;
-                let (rate, sent, received, stalls) = drive(flows, warmup, measure).await;
-                reference.push(rate);
-                ref_stalls += stalls;
-                ref_sent += sent;
-                ref_received += received;
+                let (flows, tasks) = reference_calls(&relay, n).await;
+                reference.push(drive(&relay, flows, warmup, measure).await);
                 for task in tasks {
                     task.abort();
                 }
-                let (flows, held) = acdd_calls(&service, n).await;
-                let (rate, sent, received, stalls) = drive(flows, warmup, measure).await;
-                acdd.push(rate);
-                acdd_stalls += stalls;
-                acdd_sent += sent;
-                acdd_received += received;
+                let (flows, held) = acdd_calls(&relay, &service, n).await;
+                let run = drive(&relay, flows, warmup, measure).await;
                 let relayed: u64 = held.iter().map(|s| s.totals().relayed).sum();
-                assert!(relayed >= received, "counters: relayed {relayed} < received {received} (sent {sent})");
+                assert!(
+                    relayed >= run.received,
+                    "counters: relayed {relayed} < received {}",
+                    run.received
+                );
+                acdd.push(run);
                 for session in held {
                     session.stop().await;
                 }
             }
-            let median = |v: &mut Vec<f64>| {
-                v.sort_by(|a, b| a.total_cmp(b));
-                v[v.len() / 2]
+            let median = |runs: &mut Vec<Run>| {
+                runs.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+                let middle = runs.len() / 2;
+                std::mem::take(&mut runs[middle])
             };
             let (r, a) = (median(&mut reference), median(&mut acdd));
-            assert!(a > 0.0 && r > 0.0, "no packets went through");
+            assert!(a.received > 0 && r.received > 0, "no packets went through");
+            let ns = |run: &Run| run.cpu_ns as f64 / run.received as f64;
             // Loss: sent but not received in the window (packets in flight
             // at the window's edges count too: at most WINDOW per flow).
-            let loss = |sent: u64, received: u64| 100.0 * sent.saturating_sub(received) as f64 / sent.max(1) as f64;
+            let loss = |run: &Run| 100.0 * run.sent.saturating_sub(run.received) as f64 / run.sent.max(1) as f64;
             println!(
-                "{n:>8} {r:>12.0} {a:>12.0} {:>6.2} {ref_stalls:>11} {acdd_stalls:>11} {:>8.2}% {:>8.2}%",
-                a / r,
-                loss(ref_sent, ref_received),
-                loss(acdd_sent, acdd_received)
+                "{n:>8} {:>10.0} {:>10.0} {:>6.2} | {:>9.0} {:>9.0} {:>6.2} | {:>7.2}% {:>7.2}% | {:>7} {:>7} | {:>9}",
+                r.rate,
+                a.rate,
+                a.rate / r.rate,
+                ns(&r),
+                ns(&a),
+                ns(&a) / ns(&r),
+                loss(&r),
+                loss(&a),
+                r.stalls,
+                a.stalls,
+                a.dropped
             );
         }
     });
