@@ -192,8 +192,12 @@ async fn bridged_legs_relay_packets_both_ways_with_payload_unchanged() {
     let total = c.session.totals();
     assert_eq!(total.relayed, 101);
     assert_eq!(service.pool().in_use(), 2);
+    assert_eq!((service.live_legs(), service.stats().relayed), (2, 101));
     c.session.stop().await;
     assert_eq!(service.pool().in_use(), 0, "ports back in the pool after stop");
+    // The service-wide counters keep what the ended session counted.
+    assert_eq!(service.live_legs(), 0);
+    assert_eq!(service.stats(), total);
 }
 
 #[tokio::test]

@@ -1,9 +1,12 @@
-//! The daemon-wide media service: configuration (addresses, port range) and
-//! the shared port pool. It makes one [`MediaSession`] per call.
+//! The daemon-wide media service: configuration (addresses, port range), the
+//! shared port pool, and the registry of every leg's counters for metrics.
+//! It makes one [`MediaSession`] per call.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use super::stats::{LegCounters, LegStats};
 use super::{MediaError, MediaSession, PortPool};
 
 /// Where acdd binds RTP and what it writes into its SDP.
@@ -51,14 +54,66 @@ pub struct MediaService {
 struct Inner {
     config: MediaConfig,
     pool: PortPool,
+    registry: Mutex<Registry>,
+}
+
+/// Live legs' counters, and the sum of the legs that ended.
+#[derive(Debug, Default)]
+struct Registry {
+    live: HashMap<u64, Arc<LegCounters>>,
+    next: u64,
+    ended: LegStats,
 }
 
 impl MediaService {
     pub fn new(config: MediaConfig) -> Result<MediaService, MediaError> {
         let pool = PortPool::new(config.bind, config.rtp_ports)?;
         Ok(MediaService {
-            inner: Arc::new(Inner { config, pool }),
+            inner: Arc::new(Inner {
+                config,
+                pool,
+                registry: Mutex::default(),
+            }),
         })
+    }
+
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.inner
+            .registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn register(&self, counters: Arc<LegCounters>) -> u64 {
+        let mut registry = self.registry();
+        registry.next += 1;
+        let key = registry.next;
+        registry.live.insert(key, counters);
+        key
+    }
+
+    /// The leg ended: its counters move into the ended sum.
+    pub(crate) fn unregister(&self, key: u64) {
+        let mut registry = self.registry();
+        if let Some(counters) = registry.live.remove(&key) {
+            registry.ended += counters.snapshot();
+        }
+    }
+
+    /// Every leg's counters since start, added up (monotonic: for
+    /// Prometheus counters such as packets relayed and lost).
+    pub fn stats(&self) -> LegStats {
+        let registry = self.registry();
+        let mut total = registry.ended;
+        for counters in registry.live.values() {
+            total += counters.snapshot();
+        }
+        total
+    }
+
+    /// Legs open now (for a gauge); each holds one RTP/RTCP port pair.
+    pub fn live_legs(&self) -> usize {
+        self.registry().live.len()
     }
 
     pub fn config(&self) -> &MediaConfig {

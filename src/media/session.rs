@@ -46,6 +46,8 @@ pub struct MediaSession {
 struct LegState {
     port: u16,
     counters: Arc<LegCounters>,
+    /// The leg's entry in the service's counter registry.
+    registry_key: u64,
     sdp_version: u64,
     remote: Option<AudioDescription>,
     /// A remote offer not answered yet.
@@ -93,10 +95,12 @@ impl MediaSession {
             pair,
             counters: counters.clone(),
         })?;
+        let registry_key = self.service.register(counters.clone());
         self.legs.insert(
             id,
             LegState {
                 port,
+                registry_key,
                 counters,
                 sdp_version: 1,
                 remote: None,
@@ -349,9 +353,10 @@ impl MediaSession {
         let state = self.legs.remove(&leg).ok_or(MediaError::UnknownLeg(leg))?;
         let (done, receiver) = oneshot::channel();
         self.send(Command::RemoveLeg { id: leg, done })?;
-        receiver.await.map_err(|_| MediaError::Ended)?;
+        let ended = receiver.await.map_err(|_| MediaError::Ended);
         self.removed += state.counters.snapshot();
-        Ok(())
+        self.service.unregister(state.registry_key);
+        ended
     }
 
     /// The leg's counters now.
@@ -380,5 +385,16 @@ impl MediaSession {
     /// The address acdd writes into SDP for this session's legs.
     pub fn advertised_ip(&self) -> IpAddr {
         self.service.config().advertise
+    }
+}
+
+impl Drop for MediaSession {
+    /// The legs' counters move to the service's ended sum. After `stop` they
+    /// are final; after a plain drop the task may still count a few packets
+    /// that the sum then misses.
+    fn drop(&mut self) {
+        for state in self.legs.values() {
+            self.service.unregister(state.registry_key);
+        }
     }
 }
