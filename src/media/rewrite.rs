@@ -235,4 +235,58 @@ mod tests {
         assert_eq!(reader.csrc().collect::<Vec<_>>(), vec![0xAABBCCDD]);
         assert_eq!(reader.payload(), &payload[..]);
     }
+
+    proptest::proptest! {
+        /// Whatever the sources and their numbering, the leg sees one
+        /// stream: one SSRC, sequence +1 per packet, timestamps +160 within
+        /// a source and by the wall clock (at least one frame) across a
+        /// switch, a marker exactly on each switch.
+        #[test]
+        fn any_switches_give_one_continuous_stream(
+            segments in proptest::collection::vec(
+                (proptest::prelude::any::<u16>(), proptest::prelude::any::<u32>(), 1..40u16, 0..200u64),
+                1..12,
+            ),
+            start_seq in proptest::prelude::any::<u16>(),
+            start_ts in proptest::prelude::any::<u32>(),
+        ) {
+            let mut out = OutStream::new(99, 8000, start_seq, start_ts);
+            let mut now = 0u64;
+            let mut previous: Option<Mapped> = None;
+            for (index, &(seq0, ts0, count, gap_ms)) in segments.iter().enumerate() {
+                // Neighbouring segments come from different sources.
+                let source = if index % 2 == 0 {
+                    SourceKey::Playout { id: index as u64 }
+                } else {
+                    SourceKey::Relay { leg: 1, ssrc: index as u32 }
+                };
+                now += gap_ms * 1000;
+                for i in 0..count {
+                    let m = out.map(source, seq0.wrapping_add(i), ts0.wrapping_add(u32::from(i) * 160), false, now);
+                    match previous {
+                        None => {
+                            proptest::prop_assert_eq!((m.seq, m.ts), (start_seq, start_ts));
+                            proptest::prop_assert!(m.marker);
+                        }
+                        Some(p) => {
+                            proptest::prop_assert_eq!(m.seq, p.seq.wrapping_add(1));
+                            let step = m.ts.wrapping_sub(p.ts);
+                            if i == 0 {
+                                proptest::prop_assert!(m.marker);
+                                proptest::prop_assert_eq!(step, (gap_ms as u32 * 8).max(160));
+                            } else {
+                                proptest::prop_assert!(!m.marker);
+                                proptest::prop_assert_eq!(step, 160);
+                            }
+                        }
+                    }
+                    previous = Some(m);
+                    now += 20_000;
+                }
+                // Back to the last packet's time; the gap counts from there.
+                now -= 20_000;
+            }
+            proptest::prop_assert_eq!(out.ssrc(), 99);
+        }
+    }
 }

@@ -129,4 +129,31 @@ mod tests {
         assert_eq!(t.on_packet(2, 30002), 9);
         assert_eq!(t.lost(), 9);
     }
+
+    proptest::proptest! {
+        /// In-order packets with any of them dropped: the count of lost is
+        /// the holes between the first and the last packet that arrived.
+        #[test]
+        fn lost_counts_the_holes_of_any_drop_pattern(
+            start in proptest::prelude::any::<u16>(),
+            kept in proptest::collection::vec(proptest::prelude::any::<bool>(), 1..3000),
+        ) {
+            let mut tracker = SeqTracker::default();
+            let arrived: Vec<u16> = kept
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| **k)
+                .map(|(i, _)| start.wrapping_add(i as u16))
+                .collect();
+            let mut lost = 0;
+            for &seq in &arrived {
+                lost = tracker.on_packet(7, seq);
+            }
+            let expected = match (arrived.first(), arrived.last()) {
+                (Some(first), Some(last)) => u64::from(last.wrapping_sub(*first)) + 1 - arrived.len() as u64,
+                _ => 0,
+            };
+            proptest::prop_assert_eq!(lost, expected);
+        }
+    }
 }

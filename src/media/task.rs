@@ -221,9 +221,9 @@ impl Task {
                     return Poll::Ready(Event::Rtp(index, read.filled().len(), from));
                 }
                 Poll::Ready(Err(error)) => {
-                    // ICMP port unreachable from an earlier send, and the like.
+                    // An error queued on the socket (e.g. ICMP port
+                    // unreachable for an earlier send); the socket still works.
                     tracing::debug!(leg = %leg.id, %error, "RTP receive error");
-                    bump(&leg.counters.send_failed, 1);
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
