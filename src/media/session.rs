@@ -398,3 +398,13 @@ impl Drop for MediaSession {
         }
     }
 }
+
+// The telephony layer keeps a session inside its call task and may move it
+// between threads; the service is shared by all of them. Checked when compiling.
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn shared<T: Send + Sync + Clone>() {}
+    send::<MediaSession>();
+    send::<oneshot::Receiver<Result<Recording, MediaError>>>();
+    shared::<MediaService>();
+};
