@@ -23,6 +23,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::Semaphore;
 
 const WINDOW: usize = 16;
+/// A flow whose window has not moved for this long counts as stalled (its
+/// packets taken as lost) and gets its window back. Long enough that a
+/// thread descheduled on a busy machine does not look like loss.
+const STALL: Duration = Duration::from_millis(300);
 const ROUNDS: usize = 3;
 
 struct Flow {
@@ -43,7 +47,7 @@ struct Run {
     rate: f64,
     sent: u64,
     received: u64,
-    /// Windows the generator reopened after 50 ms without progress.
+    /// Windows the generator reopened after `STALL` without progress.
     stalls: u64,
     /// Relay thread CPU time.
     cpu_ns: u64,
@@ -75,7 +79,7 @@ async fn drive(relay: &Relay, flows: Vec<Flow>, warmup: Duration, measure: Durat
                 .unwrap();
             let mut seq = 0u16;
             while !stop_tx.load(Ordering::Relaxed) {
-                match tokio::time::timeout(Duration::from_millis(50), window_tx.acquire()).await {
+                match tokio::time::timeout(STALL, window_tx.acquire()).await {
                     Ok(Ok(permit)) => permit.forget(),
                     Ok(Err(_)) => break,
                     Err(_) => {
