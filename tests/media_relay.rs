@@ -309,7 +309,22 @@ async fn hold_music_is_paced_rtp_and_the_operator_continues_the_same_stream() {
         answer.contains("m=audio ") && answer.contains(" RTP/AVP 8\r\n"),
         "{answer}"
     );
-    let prompt = tone_prompt(1000);
+    // The music file is a 16-bit PCM WAV, as `music_file` would name.
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&music, spec).unwrap();
+    for &sample in tone_prompt(1000).samples() {
+        writer.write_sample(sample).unwrap();
+    }
+    writer.finalize().unwrap();
+    let prompt = Prompt::load(&music).unwrap();
+    assert_eq!(prompt.samples(), tone_prompt(1000).samples());
     let done = session.play(caller, PlaySource::Music(prompt.clone())).unwrap();
 
     let mut packets = Vec::new();
