@@ -635,3 +635,61 @@ async fn sdp_versions_repeat_until_a_new_offer_is_answered() {
     );
     session.stop().await;
 }
+
+#[tokio::test]
+async fn a_leg_on_hold_hears_nothing_then_resumes_the_same_stream() {
+    let service = service(42110, 42119);
+    let mut session = service.session();
+    let caller_socket = socket().await;
+    let port = port_of(&caller_socket);
+    let caller = session.add_leg().unwrap();
+    session.set_remote(caller, &sdp_body(port, "0", &[])).unwrap();
+    let to_acdd = acdd_addr(&session.local_sdp(caller).unwrap());
+    assert_eq!(session.silent_for(caller), None, "nothing received yet");
+    let _done = session.play(caller, PlaySource::Ringback(Tone::europe())).unwrap();
+    let first = header(&recv(&caller_socket).await.unwrap().0);
+    let ssrc = first.ssrc;
+
+    // The caller puts acdd on hold: a re-INVITE with a=sendonly.
+    let hold = String::from_utf8(sdp_body(port, "0", &[]))
+        .unwrap()
+        .replace("a=sendrecv", "a=sendonly");
+    session.set_remote(caller, hold.as_bytes()).unwrap();
+    session.local_sdp(caller).unwrap();
+    let mut last = first;
+    let mut buf = [0u8; 2048];
+    while let Ok(Ok((n, _))) = tokio::time::timeout(Duration::from_millis(60), caller_socket.recv_from(&mut buf)).await
+    {
+        last = header(&buf[..n]);
+    }
+    assert!(
+        quiet(&caller_socket, Duration::from_millis(300)).await,
+        "nothing sent on hold"
+    );
+
+    // The caller's own packets still count (a media timeout would see them).
+    caller_socket
+        .send_to(&rtp(0, 1, 0, 5, &[0xFF; 160]), to_acdd)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let silent = session.silent_for(caller).expect("a packet arrived");
+    assert!(silent < Duration::from_millis(500), "{silent:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(session.silent_for(caller).unwrap() >= silent + Duration::from_millis(200));
+
+    // Off hold: the tone comes back in the same stream, without a gap.
+    session.set_remote(caller, &sdp_body(port, "0", &[])).unwrap();
+    session.local_sdp(caller).unwrap();
+    let resumed = header(&recv(&caller_socket).await.unwrap().0);
+    assert_eq!(resumed.ssrc, ssrc);
+    assert_eq!(resumed.seq, last.seq.wrapping_add(1));
+    assert!(resumed.marker);
+    // The timestamp kept time over the 500+ ms on hold.
+    assert!(
+        resumed.ts.wrapping_sub(last.ts) >= 8 * 500,
+        "{}",
+        resumed.ts.wrapping_sub(last.ts)
+    );
+    session.stop().await;
+}

@@ -35,6 +35,8 @@ pub struct OutStream {
     start_seq: u16,
     start_ts: u32,
     state: Option<State>,
+    /// Sending stopped for a while (hold): the next packet starts anew.
+    interrupted: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -63,7 +65,15 @@ impl OutStream {
             start_seq,
             start_ts,
             state: None,
+            interrupted: false,
         }
+    }
+
+    /// Packets meant for the leg are not being sent (the leg is on hold).
+    /// The next packet sent is mapped as after a change of source, so the
+    /// leg sees no sequence gap and timestamps that kept time.
+    pub fn interrupt(&mut self) {
+        self.interrupted = true;
     }
 
     pub fn ssrc(&self) -> u32 {
@@ -77,8 +87,9 @@ impl OutStream {
 
     /// Maps a packet of `source` numbered (`seq`, `ts`), arriving at `now_us`.
     pub fn map(&mut self, source: SourceKey, seq: u16, ts: u32, marker: bool, now_us: u64) -> Mapped {
+        let interrupted = std::mem::take(&mut self.interrupted);
         let (switched, state) = match self.state.take() {
-            Some(state) if state.source == source => (false, state),
+            Some(state) if state.source == source && !interrupted => (false, state),
             Some(old) => {
                 let elapsed = now_us.saturating_sub(old.top_at_us);
                 let frame = u64::from(self.clock_rate / 50);
@@ -190,6 +201,20 @@ mod tests {
         let back = out.map(SourceKey::Playout { id: 2 }, 0, 0, false, 61_000);
         assert_eq!(back.seq, next.seq + 1);
         assert_eq!(back.ts, next.ts + 160);
+    }
+
+    #[test]
+    fn after_an_interruption_the_same_source_continues_without_a_gap() {
+        let mut out = OutStream::new(1, 8000, 10, 1000);
+        let a = out.map(OPERATOR, 100, 0, false, 0);
+        // Packets 101..=149 were not sent (hold) for one second.
+        out.interrupt();
+        let b = out.map(OPERATOR, 150, 50 * 160, false, 1_000_000);
+        assert_eq!(b.seq, a.seq + 1);
+        assert_eq!(b.ts, a.ts + 8000);
+        assert!(b.marker);
+        let c = out.map(OPERATOR, 151, 51 * 160, false, 1_020_000);
+        assert_eq!((c.seq, c.ts, c.marker), (b.seq + 1, b.ts + 160, false));
     }
 
     #[test]

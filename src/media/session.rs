@@ -179,7 +179,16 @@ impl MediaSession {
             clock_rate: n.codec.clock_rate,
             dtmf_pt: n.dtmf.as_ref().map(|d| d.pt),
         });
-        self.send(Command::Configure { id: leg, target, codec })
+        let receives = state
+            .remote
+            .as_ref()
+            .is_none_or(|r| matches!(r.direction, Direction::SendRecv | Direction::RecvOnly));
+        self.send(Command::Configure {
+            id: leg,
+            target,
+            codec,
+            receives,
+        })
     }
 
     /// acdd's SDP for the leg: the answer to a pending remote offer, else
@@ -357,6 +366,12 @@ impl MediaSession {
         self.removed += state.counters.snapshot();
         self.service.unregister(state.registry_key);
         ended
+    }
+
+    /// How long the leg has sent no RTP (for a media timeout: a caller gone
+    /// without a BYE); `None` before its first packet.
+    pub fn silent_for(&self, leg: LegId) -> Option<Duration> {
+        self.legs.get(&leg)?.counters.silent_for(std::time::Instant::now())
     }
 
     /// The leg's counters now.

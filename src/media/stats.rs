@@ -3,7 +3,9 @@
 //! The session task is the only writer (relaxed atomics); the telephony layer
 //! and `/metrics` read snapshots at any time without asking the task.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use super::rewrite::seq_after;
 
@@ -60,6 +62,17 @@ pub struct LegCounters {
     pub send_failed: AtomicU64,
     /// RTCP packets received on the RTCP port (not relayed).
     pub rtcp: AtomicU64,
+    /// When the last accepted RTP packet arrived: µs on [`clock_us`]'s
+    /// clock, plus one; 0 while none has.
+    pub last_received: AtomicU64,
+}
+
+/// Microseconds since the first call in this process (a monotonic clock
+/// shared by the session tasks and the handles).
+pub fn clock_us(at: Instant) -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    at.saturating_duration_since(epoch).as_micros() as u64
 }
 
 pub(crate) fn bump(counter: &AtomicU64, by: u64) {
@@ -81,6 +94,19 @@ pub struct LegStats {
 }
 
 impl LegCounters {
+    pub(crate) fn mark_received(&self, at: Instant) {
+        self.last_received.store(clock_us(at) + 1, Ordering::Relaxed);
+    }
+
+    /// How long since the leg's last accepted RTP packet; `None` if it has
+    /// sent none yet.
+    pub fn silent_for(&self, now: Instant) -> Option<Duration> {
+        match self.last_received.load(Ordering::Relaxed) {
+            0 => None,
+            last => Some(Duration::from_micros(clock_us(now).saturating_sub(last - 1))),
+        }
+    }
+
     pub fn snapshot(&self) -> LegStats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         LegStats {

@@ -52,6 +52,9 @@ pub(crate) enum Command {
         id: LegId,
         target: Option<SocketAddr>,
         codec: Option<LegCodec>,
+        /// The peer wants media from acdd (its SDP is not sendonly or
+        /// inactive: on hold, acdd sends it nothing).
+        receives: bool,
     },
     Play {
         id: LegId,
@@ -112,6 +115,7 @@ struct Leg {
     _lease: PortLease,
     counters: Arc<LegCounters>,
     signalled: Option<SocketAddr>,
+    receives: bool,
     latch: Latch,
     codec: Option<LegCodec>,
     seq: SeqTracker,
@@ -265,9 +269,15 @@ impl Task {
     fn command(&mut self, command: Command) {
         match command {
             Command::AddLeg { id, pair, counters } => self.add_leg(id, pair, counters),
-            Command::Configure { id, target, codec } => {
+            Command::Configure {
+                id,
+                target,
+                codec,
+                receives,
+            } => {
                 if let Some(leg) = self.index(id).map(|i| &mut self.legs[i]) {
                     leg.signalled = target;
+                    leg.receives = receives;
                     if let Some(codec) = codec {
                         leg.out.set_clock_rate(codec.clock_rate);
                     }
@@ -361,6 +371,7 @@ impl Task {
             _lease: lease,
             counters,
             signalled: None,
+            receives: true,
             latch: Latch::default(),
             codec: None,
             seq: SeqTracker::default(),
@@ -395,6 +406,7 @@ impl Task {
         let payload = reader.payload();
         bump(&leg.counters.received, 1);
         bump(&leg.counters.received_bytes, payload.len() as u64);
+        leg.counters.mark_received(now.into_std());
         let lost = leg.seq.on_packet(ssrc, seq);
         leg.counters.lost.store(lost, std::sync::atomic::Ordering::Relaxed);
         if let Some(active) = &mut leg.recording {
@@ -407,6 +419,10 @@ impl Task {
         let mut relayed = 0;
         for (dst_index, dst) in self.legs.iter_mut().enumerate() {
             if dst_index == index || !matches!(dst.feed, Feed::Relay(from) if from == source) {
+                continue;
+            }
+            if !dst.receives {
+                dst.out.interrupt();
                 continue;
             }
             let (Some(dst_codec), Some(target)) = (dst.codec, dst.target()) else {
@@ -468,6 +484,11 @@ impl Task {
                 return;
             };
             let id = play.playout.id();
+            if !leg.receives {
+                // On hold: the play goes on unheard, and resumes in time.
+                leg.out.interrupt();
+                continue;
+            }
             let (Some(codec), Some(target)) = (leg.codec, leg.target()) else {
                 bump(&leg.counters.send_failed, 1);
                 continue;
