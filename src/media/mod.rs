@@ -20,6 +20,10 @@
 //! session.remove_leg(op).await?; session.stop().await;   // ports freed
 //! ```
 //!
+//! Also: `record(leg, path, max)` (voicemail; the receiver gets the
+//! `Recording`), `silence(leg)`, `silent_for(leg)` (media timeout),
+//! `stats(leg)`/`totals()` and `MediaService::stats()` (metrics).
+//!
 //! Pure parts (SDP, rewriting, tones, loss counting, latching, recording,
 //! playout framing) are plain functions and structs tested without sockets;
 //! `task.rs` is the only place that touches the network.
