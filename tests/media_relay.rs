@@ -223,8 +223,13 @@ async fn sequence_gaps_are_counted_as_lost_and_foreign_packets_rejected() {
         .send_to(&rtp(0, 11, 1760, 9, &[0xFF; 160]), c.to_caller_leg)
         .await
         .unwrap();
+    // An RTCP receiver report on the RTCP port (RTP + 1): counted, not relayed.
+    let rtcp_port = SocketAddr::new(c.to_caller_leg.ip(), c.to_caller_leg.port() + 1);
+    let report = [0x80, 201, 0, 1, 0, 0, 0, 9];
+    c.caller_socket.send_to(&report, rtcp_port).await.unwrap();
     assert!(quiet(&c.operator_socket, Duration::from_millis(200)).await);
     let stats = c.session.stats(c.caller).unwrap();
+    assert_eq!(stats.rtcp, 1);
     assert_eq!(stats.received, 5);
     assert_eq!(stats.lost, 5, "3, 4, 7, 8, 9 missing");
     assert_eq!(stats.rejected, 2);

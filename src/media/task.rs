@@ -155,6 +155,9 @@ enum Event {
 struct Task {
     legs: Vec<Leg>,
     epoch: Instant,
+    /// The timer's deadline while nothing is timed: fixed, so the timer is
+    /// not reset on every packet.
+    idle: Instant,
     next_play: u64,
     poll_start: usize,
     buf: Box<[u8; MAX_PACKET]>,
@@ -165,16 +168,18 @@ struct Task {
 /// Runs one session until `Stop` or until its handle is dropped; then ends
 /// every play and recording and drops the sockets (freeing the ports).
 pub(crate) async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
+    let epoch = Instant::now();
     let mut task = Task {
         legs: Vec::new(),
-        epoch: Instant::now(),
+        epoch,
+        idle: epoch + Duration::from_secs(10 * 365 * 86_400),
         next_play: 0,
         poll_start: 0,
         buf: Box::new([0; MAX_PACKET]),
         scratch: Box::new([0; MAX_PACKET]),
         payload: Vec::with_capacity(160),
     };
-    let sleep = tokio::time::sleep_until(far_future());
+    let sleep = tokio::time::sleep_until(task.idle);
     tokio::pin!(sleep);
     loop {
         let deadline = task.next_deadline();
@@ -194,10 +199,6 @@ pub(crate) async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
         leg.end_play(PlayEnd::Stopped);
         leg.finish_recording();
     }
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400)
 }
 
 impl Task {
@@ -234,12 +235,13 @@ impl Task {
                 Poll::Pending => {}
             }
             let mut read = ReadBuf::new(&mut self.scratch[..]);
-            if let Poll::Ready(result) = leg.rtcp.poll_recv_from(cx, &mut read) {
-                cx.waker().wake_by_ref();
-                if result.is_ok() {
-                    return Poll::Ready(Event::Rtcp(index));
+            match leg.rtcp.poll_recv_from(cx, &mut read) {
+                Poll::Ready(Ok(_)) => return Poll::Ready(Event::Rtcp(index)),
+                Poll::Ready(Err(_)) => {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
-                return Poll::Pending;
+                Poll::Pending => {}
             }
         }
         Poll::Pending
@@ -263,7 +265,7 @@ impl Task {
                 next = Some(next.map_or(recording.deadline, |n| n.min(recording.deadline)));
             }
         }
-        next.unwrap_or_else(far_future)
+        next.unwrap_or(self.idle)
     }
 
     fn command(&mut self, command: Command) {
