@@ -5,4 +5,5 @@ pub mod config;
 pub mod daemon;
 pub mod engine;
 pub mod eventlog;
+pub mod media;
 pub mod metrics;
