@@ -4,3 +4,4 @@
 pub mod config;
 pub mod daemon;
 pub mod engine;
+pub mod sip;

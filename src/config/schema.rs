@@ -25,6 +25,10 @@ pub struct Config {
     pub queues: Vec<Queue>,
     #[serde(default)]
     pub routes: Routes,
+    #[serde(default)]
+    pub sip: Sip,
+    #[serde(default)]
+    pub trunks: Vec<Trunk>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +87,8 @@ pub struct Operator {
     pub sip_password: Option<String>,
     /// MD5 HA1 (`md5(username:realm:password)`) instead of the password.
     pub sip_ha1: Option<String>,
+    /// SHA-256 HA1 (`sha256(username:realm:password)`), beside `sip_ha1` when SHA-256 digests are offered.
+    pub sip_ha1_sha256: Option<String>,
     pub api_token: Option<Spanned<String>>,
     #[serde(default)]
     pub capacity: Capacity,
@@ -340,3 +346,5 @@ pub struct FormRoute {
 fn default_creates() -> Creates {
     Creates::Lead
 }
+
+pub use super::sip_schema::{Sip, Trunk};
