@@ -25,6 +25,13 @@ pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let engine = Engine::new(config.engine_setup());
     let handle = engine_task::spawn(engine);
+    let sip = crate::sip::SipService::start(
+        crate::sip::SipSettings::from_config(&config),
+        Some(handle.clone()),
+        Box::new(crate::sip::NoTelephony::new(crate::sip::SipSettings::from_config(&config).routed_numbers)),
+    )
+    .await
+    .context("starting SIP")?;
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),
@@ -41,6 +48,9 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         }
     }
     tracing::info!("acdd stopping");
+    if let Some(sip) = sip {
+        sip.stop().await;
+    }
     Ok(())
 }
 

@@ -1,0 +1,119 @@
+//! Sockets: UDP datagrams and TCP streams in, bytes out. Transport tasks
+//! only move bytes; every decision is made by the core task, which owns the
+//! `Outbound` table of sockets and connections.
+
+pub mod tcp;
+pub mod udp;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+pub type ConnectionId = u64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+}
+
+/// Where a message came from, and so where its answer goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Path {
+    Udp { socket: usize, peer: SocketAddr },
+    Tcp { connection: ConnectionId, peer: SocketAddr },
+}
+
+impl Path {
+    pub fn peer(&self) -> SocketAddr {
+        match self {
+            Path::Udp { peer, .. } | Path::Tcp { peer, .. } => *peer,
+        }
+    }
+
+    pub fn transport(&self) -> Transport {
+        match self {
+            Path::Udp { .. } => Transport::Udp,
+            Path::Tcp { .. } => Transport::Tcp,
+        }
+    }
+}
+
+/// What a connection task is told to do.
+pub enum Write {
+    Bytes(Vec<u8>),
+    Close,
+}
+
+/// What transport tasks hand the core.
+pub enum Inbound {
+    Message {
+        bytes: Vec<u8>,
+        path: Path,
+        /// A stream message that could not be framed: answer it, then close.
+        close_after: bool,
+    },
+    Connected {
+        connection: ConnectionId,
+        writer: mpsc::UnboundedSender<Write>,
+    },
+    Closed {
+        connection: ConnectionId,
+    },
+}
+
+/// The core's handles for sending.
+#[derive(Default)]
+pub struct Outbound {
+    pub udp: Vec<(Arc<UdpSocket>, SocketAddr)>,
+    pub tcp: HashMap<ConnectionId, mpsc::UnboundedSender<Write>>,
+    pub tcp_local: Option<SocketAddr>,
+}
+
+impl Outbound {
+    /// Sends without waiting; a full UDP buffer or a gone connection loses
+    /// the message, as UDP would (transactions retransmit).
+    pub fn send(&self, path: Path, bytes: Vec<u8>) -> bool {
+        match path {
+            Path::Udp { socket, peer } => match self.udp.get(socket) {
+                Some((socket, _)) => socket.try_send_to(&bytes, peer).is_ok(),
+                None => false,
+            },
+            Path::Tcp { connection, .. } => match self.tcp.get(&connection) {
+                Some(writer) => writer.send(Write::Bytes(bytes)).is_ok(),
+                None => false,
+            },
+        }
+    }
+
+    pub fn close(&mut self, connection: ConnectionId) {
+        if let Some(writer) = self.tcp.remove(&connection) {
+            let _ = writer.send(Write::Close);
+        }
+    }
+
+    /// The UDP socket of the same address family as `peer`.
+    pub fn udp_for(&self, peer: SocketAddr) -> Option<usize> {
+        self.udp.iter().position(|(_, local)| local.is_ipv4() == peer.is_ipv4())
+    }
+
+    /// Our address as seen on `path`, for a Via header.
+    pub fn local_for(&self, path: Path) -> Option<SocketAddr> {
+        match path {
+            Path::Udp { socket, .. } => self.udp.get(socket).map(|(_, local)| *local),
+            Path::Tcp { .. } => self.tcp_local,
+        }
+    }
+}

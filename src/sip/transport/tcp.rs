@@ -1,0 +1,121 @@
+//! TCP: accepts connections; one task per connection frames the byte stream
+//! into messages for the core and writes what the core sends back. A message
+//! left incomplete for `PARTIAL_TIMEOUT` closes the connection.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use super::{ConnectionId, Inbound, Path, Write};
+use crate::sip::wire::{Frame, next_frame};
+
+const PARTIAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding SIP TCP to {address}"))
+}
+
+pub fn spawn_listener(listener: TcpListener, core: mpsc::Sender<Inbound>, max_size: usize) {
+    tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(serve(stream, peer, connection, core.clone(), max_size));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "SIP TCP accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+}
+
+async fn serve(stream: TcpStream, peer: SocketAddr, connection: ConnectionId, core: mpsc::Sender<Inbound>, max: usize) {
+    let (writer, mut writes) = mpsc::unbounded_channel();
+    if core.send(Inbound::Connected { connection, writer }).await.is_err() {
+        return;
+    }
+    let path = Path::Tcp { connection, peer };
+    let (mut reader, mut write_half) = stream.into_split();
+    let mut buffer: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = vec![0u8; 16384];
+    let mut reading = true;
+    loop {
+        let partial = !buffer.is_empty();
+        tokio::select! {
+            read = reader.read(&mut chunk), if reading => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    buffer.extend_from_slice(&chunk[..n]);
+                    match frame_all(&mut buffer, path, &core, max).await {
+                        Stream::Open => {}
+                        Stream::CoreCloses => reading = false,
+                        Stream::CloseNow => break,
+                    }
+                }
+            },
+            write = writes.recv() => match write {
+                Some(Write::Bytes(bytes)) => {
+                    if write_half.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Write::Close) | None => break,
+            },
+            _ = tokio::time::sleep(PARTIAL_TIMEOUT), if partial && reading => {
+                tracing::debug!(%peer, "incomplete SIP message on TCP timed out; closing");
+                break;
+            }
+        }
+    }
+    let _ = write_half.shutdown().await;
+    let _ = core.send(Inbound::Closed { connection }).await;
+}
+
+enum Stream {
+    Open,
+    /// The core got an unframable message; it answers and then closes.
+    CoreCloses,
+    CloseNow,
+}
+
+/// Hands every complete message in `buffer` to the core.
+async fn frame_all(buffer: &mut Vec<u8>, path: Path, core: &mpsc::Sender<Inbound>, max: usize) -> Stream {
+    loop {
+        match next_frame(buffer, max) {
+            Frame::KeepAlive(n) => {
+                buffer.drain(..n);
+            }
+            Frame::Complete(n) => {
+                let bytes: Vec<u8> = buffer.drain(..n).collect();
+                let _ = core.send(Inbound::Message { bytes, path, close_after: false }).await;
+            }
+            Frame::Incomplete => return Stream::Open,
+            Frame::Unframable { head_len, too_large } => {
+                let mut bytes: Vec<u8> = buffer[..head_len].to_vec();
+                if too_large {
+                    // Keep the size visible to the parser so it answers 513.
+                    bytes.resize(max + 1, b' ');
+                }
+                buffer.clear();
+                let _ = core.send(Inbound::Message { bytes, path, close_after: true }).await;
+                return Stream::CoreCloses;
+            }
+            Frame::Overflow => {
+                tracing::debug!(peer = %path.peer(), "SIP headers on TCP exceed the size limit; closing");
+                return Stream::CloseNow;
+            }
+        }
+    }
+}
