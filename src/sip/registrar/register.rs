@@ -185,7 +185,7 @@ mod tests {
         assert!(!changed, "a refresh changes nothing");
         assert_eq!(contacts, vec!["<sip:alice@127.0.0.1:5070>;expires=3600".to_string()]);
         assert_eq!(apply(&mut b, "alice", &register("", None, 3), path(), 1010, POLICY), RegisterOutcome::Done { contacts, changed: false });
-        assert_eq!(apply(&mut b, "alice", &register("<sip:alice@127.0.0.1:5070>", None, 3), path(), 1010, POLICY), RegisterOutcome::OutOfOrder);
+        assert_eq!(apply(&mut b, "alice", &register("<sip:alice@127.0.0.1:5070>", None, 2), path(), 1010, POLICY), RegisterOutcome::OutOfOrder);
         let r = register("<sip:alice@127.0.0.1:5070>", Some(0), 4);
         assert_eq!(apply(&mut b, "alice", &r, path(), 1020, POLICY), RegisterOutcome::Done { contacts: vec![], changed: true });
     }
