@@ -41,10 +41,10 @@ fn screen(request: &Request) -> Option<Early> {
         return early(416);
     }
     if method != "ACK" && method != "CANCEL" {
+        // A UAS answers Require; Proxy-Require is for proxies (RFC 3261 §8.2.2.3).
         let unsupported: Vec<&str> = request
             .headers
             .elements("require")
-            .chain(request.headers.elements("proxy-require"))
             .filter(|option| !option.is_empty())
             .collect();
         if !unsupported.is_empty() {
