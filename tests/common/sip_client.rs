@@ -183,6 +183,12 @@ impl SipClient {
         text
     }
 
+    /// Sends one REGISTER and waits for its final reply.
+    pub fn send_register(&mut self, user: &str, contact: Option<&str>, expires: Option<u32>, authorization: Option<&str>, call_id: &str) -> Option<Reply> {
+        let text = self.register_text(user, contact, expires, authorization, call_id);
+        self.request(&text)
+    }
+
     /// REGISTER, answer the challenge for `algorithm`, return the final reply.
     pub fn register(&mut self, user: &str, password: &str, contact: Option<&str>, expires: Option<u32>, algorithm: DigestAlgorithm) -> Reply {
         let call_id = format!("reg-{user}-{}", self.local.port());
