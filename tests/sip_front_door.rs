@@ -94,7 +94,11 @@ fn methods_hops_sizes_and_stray_requests() {
 #[test]
 fn invites_need_a_trunk_or_an_authenticated_operator() {
     let dir = TestDir::new("front-invite");
-    let acdd = Acdd::start(&dir.0, &Setup::default());
+    let setup = Setup {
+        sip: common::SHA256_AND_MD5.into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
     let mut client = SipClient::udp(acdd.udp);
     let routed = format!("sip:+4930111111@{}", acdd.udp);
     let unrouted = format!("sip:+4930999999@{}", acdd.udp);

@@ -9,7 +9,14 @@ use std::time::Duration;
 
 use acdd::sip::auth::digest::DigestAlgorithm;
 use common::sip_client::{SipClient, authorize, challenge_param};
-use common::{Acdd, Setup, TestDir};
+use common::{Acdd, SHA256_AND_MD5, Setup, TestDir};
+
+fn both() -> Setup {
+    Setup {
+        sip: SHA256_AND_MD5.into(),
+        ..Setup::default()
+    }
+}
 
 fn contacts(reply: &common::sip_client::Reply) -> Vec<String> {
     reply.all("contact").into_iter().map(str::to_string).collect()
@@ -18,7 +25,7 @@ fn contacts(reply: &common::sip_client::Reply) -> Vec<String> {
 #[test]
 fn register_refresh_several_contacts_and_unregister() {
     let dir = TestDir::new("registrar");
-    let acdd = Acdd::start(&dir.0, &Setup::default());
+    let acdd = Acdd::start(&dir.0, &both());
     let mut phone = SipClient::udp(acdd.udp);
     let desk = format!("<sip:alice@{}>", phone.local);
     let reply = phone.register("alice", "alice-secret", Some(&desk), Some(300), DigestAlgorithm::Sha256);
@@ -54,7 +61,7 @@ fn register_refresh_several_contacts_and_unregister() {
 fn min_expires_stale_nonce_and_replayed_nonce_count() {
     let dir = TestDir::new("registrar-limits");
     let setup = Setup {
-        sip: "nonce_lifetime_seconds = 1\nmin_expires_seconds = 60".into(),
+        sip: format!("{SHA256_AND_MD5}nonce_lifetime_seconds = 1\nmin_expires_seconds = 60"),
         ..Setup::default()
     };
     let acdd = Acdd::start(&dir.0, &setup);
@@ -138,7 +145,7 @@ fn registrations_expire_and_survive_a_restart() {
 fn qualify_marks_a_silent_contact_dead_and_alive_again() {
     let dir = TestDir::new("registrar-qualify");
     let setup = Setup {
-        sip: "qualify_interval_seconds = 1\nqualify_timeout_seconds = 1".into(),
+        sip: format!("{SHA256_AND_MD5}qualify_interval_seconds = 1\nqualify_timeout_seconds = 1"),
         ..Setup::default()
     };
     let acdd = Acdd::start(&dir.0, &setup);
@@ -161,6 +168,24 @@ fn qualify_marks_a_silent_contact_dead_and_alive_again() {
     let log = acdd.log_text();
     let last = log.lines().filter(|l| l.contains("reachability changed") && l.contains("alice")).last().unwrap();
     assert!(last.contains("reachable=true"), "{last}");
+}
+
+#[test]
+fn only_md5_is_offered_by_default() {
+    let dir = TestDir::new("registrar-md5");
+    let acdd = Acdd::start(&dir.0, &Setup::default());
+    let mut phone = SipClient::udp(acdd.udp);
+    let challenge = phone.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "md5-only").unwrap();
+    let offered = challenge.all("www-authenticate");
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert!(offered[0].contains("algorithm=MD5"));
+    let uri = format!("sip:{}", acdd.udp);
+    let nonce = challenge_param(&challenge, DigestAlgorithm::Md5, "nonce").unwrap();
+    let sha = authorize(&challenge, DigestAlgorithm::Md5, "REGISTER", &uri, "alice", "alice-secret", 1)
+        .replace("algorithm=MD5", "algorithm=SHA-256");
+    assert!(sha.contains(&nonce));
+    let reply = phone.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, Some(&sha), "md5-only").unwrap();
+    assert_eq!(reply.code, 401, "an algorithm that was not offered gets a new challenge");
 }
 
 /// Answers every OPTIONS received for `during` with 200; returns how many.

@@ -48,6 +48,9 @@ pub fn free_port(host: &str) -> u16 {
     panic!("no free port on {host}");
 }
 
+/// `[sip]` line offering SHA-256 (preferred) and MD5; the default is MD5 alone.
+pub const SHA256_AND_MD5: &str = "algorithms = [\"SHA-256\", \"MD5\"]\n";
+
 /// What a test wants in the configuration besides the defaults.
 #[derive(Clone, Default)]
 pub struct Setup {
