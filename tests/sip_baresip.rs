@@ -32,7 +32,10 @@ impl LoopbackAlias {
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
-        assert!(added, "baresip needs 127.0.0.2 on lo: run as root, or `ip addr add 127.0.0.2/8 dev lo` first");
+        assert!(
+            added,
+            "baresip needs 127.0.0.2 on lo: run as root, or `ip addr add 127.0.0.2/8 dev lo` first"
+        );
         LoopbackAlias { added: true }
     }
 }
@@ -40,7 +43,9 @@ impl LoopbackAlias {
 impl Drop for LoopbackAlias {
     fn drop(&mut self) {
         if self.added {
-            let _ = Command::new("ip").args(["addr", "del", "127.0.0.2/8", "dev", "lo"]).status();
+            let _ = Command::new("ip")
+                .args(["addr", "del", "127.0.0.2/8", "dev", "lo"])
+                .status();
         }
     }
 }
@@ -76,7 +81,10 @@ fn baresip_registers_stays_registered_and_unregisters_on_quit() {
     std::fs::write(phone_dir.join("config"), config).unwrap();
     std::fs::write(
         phone_dir.join("accounts"),
-        format!("<sip:alice@{}>;auth_pass=alice-secret;regint=60;answermode=auto\n", acdd.udp),
+        format!(
+            "<sip:alice@{}>;auth_pass=alice-secret;regint=60;answermode=auto\n",
+            acdd.udp
+        ),
     )
     .unwrap();
     let output = std::fs::File::create(dir.0.join("baresip.out")).unwrap();
@@ -100,13 +108,27 @@ fn baresip_registers_stays_registered_and_unregisters_on_quit() {
         phone_log(),
         acdd.log_text()
     );
-    assert!(acdd.wait_for_log(&["reachability changed", "alice", "reachable=true"], Duration::from_secs(1)));
-    assert!(phone_log().contains("200 OK"), "baresip reports its registration: {}", phone_log());
+    assert!(acdd.wait_for_log(
+        &["reachability changed", "alice", "reachable=true"],
+        Duration::from_secs(1)
+    ));
+    assert!(
+        phone_log().contains("200 OK"),
+        "baresip reports its registration: {}",
+        phone_log()
+    );
 
     // Several qualify rounds while baresip runs: it answers every OPTIONS.
     std::thread::sleep(Duration::from_secs(3));
-    assert!(started.elapsed() < Duration::from_secs(7), "the check ran while baresip was up");
-    assert!(!acdd.log_text().contains("stopped answering OPTIONS"), "baresip stays qualified:\n{}", acdd.log_text());
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "the check ran while baresip was up"
+    );
+    assert!(
+        !acdd.log_text().contains("stopped answering OPTIONS"),
+        "baresip stays qualified:\n{}",
+        acdd.log_text()
+    );
 
     // baresip quits after its -t time and unregisters on the way out.
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -119,5 +141,8 @@ fn baresip_registers_stays_registered_and_unregisters_on_quit() {
         "acdd did not see baresip unregister:\n{}",
         acdd.log_text()
     );
-    assert!(acdd.wait_for_log(&["reachability changed", "alice", "reachable=false"], Duration::from_secs(1)));
+    assert!(acdd.wait_for_log(
+        &["reachability changed", "alice", "reachable=false"],
+        Duration::from_secs(1)
+    ));
 }

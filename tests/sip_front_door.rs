@@ -83,11 +83,15 @@ fn methods_hops_sizes_and_stray_requests() {
     let mut tcp = SipClient::tcp(acdd.tcp);
     let text = request(&mut tcp, "OPTIONS", &ruri, &padding, "");
     assert_eq!(tcp.request(&text).unwrap().code, 513);
-    let text = request(&mut tcp, "INVITE", &ruri, SDP_TYPE, SDP).replace(&format!("Content-Length: {}", SDP.len()), "Content-Length: 90000");
+    let text = request(&mut tcp, "INVITE", &ruri, SDP_TYPE, SDP)
+        .replace(&format!("Content-Length: {}", SDP.len()), "Content-Length: 90000");
     let mut tcp = SipClient::tcp(acdd.tcp);
     let reply = tcp.request(&text).unwrap();
     assert_eq!(reply.code, 513, "{}", reply.raw);
-    assert!(tcp.receive(Duration::from_secs(2)).is_none(), "the connection closes after an unframable message");
+    assert!(
+        tcp.receive(Duration::from_secs(2)).is_none(),
+        "the connection closes after an unframable message"
+    );
     options_ok(SipClient::udp(acdd.udp));
 }
 
@@ -107,18 +111,45 @@ fn invites_need_a_trunk_or_an_authenticated_operator() {
     let challenge = client.request(&text).unwrap();
     assert_eq!(challenge.code, 401, "an unknown source must authenticate");
     let wrong = authorize(&challenge, DigestAlgorithm::Md5, "INVITE", &routed, "alice", "guess", 1);
-    let text = request(&mut client, "INVITE", &routed, &format!("{SDP_TYPE}Authorization: {wrong}\r\n"), SDP);
+    let text = request(
+        &mut client,
+        "INVITE",
+        &routed,
+        &format!("{SDP_TYPE}Authorization: {wrong}\r\n"),
+        SDP,
+    );
     assert_eq!(client.request(&text).unwrap().code, 403);
 
     for (ruri, expected) in [(&routed, 480), (&unrouted, 404)] {
         let text = request(&mut client, "INVITE", ruri, SDP_TYPE, SDP);
         let challenge = client.request(&text).unwrap();
-        let good = authorize(&challenge, DigestAlgorithm::Sha256, "INVITE", ruri, "alice", "alice-secret", 1);
-        let text = request(&mut client, "INVITE", ruri, &format!("{SDP_TYPE}Authorization: {good}\r\n"), SDP);
+        let good = authorize(
+            &challenge,
+            DigestAlgorithm::Sha256,
+            "INVITE",
+            ruri,
+            "alice",
+            "alice-secret",
+            1,
+        );
+        let text = request(
+            &mut client,
+            "INVITE",
+            ruri,
+            &format!("{SDP_TYPE}Authorization: {good}\r\n"),
+            SDP,
+        );
         let reply = client.request(&text).unwrap();
-        assert_eq!(reply.code, expected, "an operator's call is handed to the call seam: {}", reply.raw);
+        assert_eq!(
+            reply.code, expected,
+            "an operator's call is handed to the call seam: {}",
+            reply.raw
+        );
     }
-    assert!(acdd.wait_for_log(&["incoming call refused", "Operator(\"alice\")", "status=480"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(
+        &["incoming call refused", "Operator(\"alice\")", "status=480"],
+        Duration::from_secs(2)
+    ));
 }
 
 #[test]
@@ -137,25 +168,45 @@ fn trunk_invites_end_their_transactions() {
     assert!(acdd.wait_for_log(&["incoming call refused", "Trunk(\"carrier\")"], Duration::from_secs(2)));
 
     // Over UDP the failure is repeated until the ACK (timer G) ...
-    let again = client.reply(Duration::from_millis(1500)).expect("the 480 is retransmitted");
+    let again = client
+        .reply(Duration::from_millis(1500))
+        .expect("the 480 is retransmitted");
     assert_eq!(again.header("to"), first.header("to"), "same transaction, same To tag");
     // ... and a retransmitted INVITE gets the same answer.
     client.send(text.as_bytes());
-    assert_eq!(client.reply(Duration::from_secs(1)).unwrap().header("to"), first.header("to"));
+    assert_eq!(
+        client.reply(Duration::from_secs(1)).unwrap().header("to"),
+        first.header("to")
+    );
     let ack = text
         .replacen("INVITE sip", "ACK sip", 1)
         .replace(" INVITE\r\n", " ACK\r\n")
-        .replace(&format!("To: <{routed}>"), &format!("To: {}", first.header("to").unwrap()))
+        .replace(
+            &format!("To: <{routed}>"),
+            &format!("To: {}", first.header("to").unwrap()),
+        )
         .replace(SDP_TYPE, "")
-        .replace(&format!("Content-Length: {}\r\n\r\n{SDP}", SDP.len()), "Content-Length: 0\r\n\r\n");
+        .replace(
+            &format!("Content-Length: {}\r\n\r\n{SDP}", SDP.len()),
+            "Content-Length: 0\r\n\r\n",
+        );
     client.send(ack.as_bytes());
     while client.receive(Duration::from_millis(300)).is_some() {}
-    assert!(client.receive(Duration::from_millis(2500)).is_none(), "no retransmission after the ACK");
+    assert!(
+        client.receive(Duration::from_millis(2500)).is_none(),
+        "no retransmission after the ACK"
+    );
 
     let unrouted = format!("sip:+4930999999@{}", acdd.udp);
     let text = request(&mut client, "INVITE", &unrouted, SDP_TYPE, SDP);
     assert_eq!(client.request(&text).unwrap().code, 404);
-    let text = request(&mut client, "INVITE", &unrouted, "Content-Type: text/plain\r\n", "hello");
+    let text = request(
+        &mut client,
+        "INVITE",
+        &unrouted,
+        "Content-Type: text/plain\r\n",
+        "hello",
+    );
     assert_eq!(client.request(&text).unwrap().code, 415);
 }
 
@@ -180,29 +231,79 @@ fn unknown_users_look_like_known_ones_and_failures_are_throttled() {
     };
     let acdd = Acdd::start(&dir.0, &setup);
     let mut client = SipClient::udp(acdd.udp);
-    let known = client.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "enum-1").unwrap();
-    let unknown = client.send_register("mallory", Some("<sip:mallory@127.0.0.1:5999>"), None, None, "enum-2").unwrap();
+    let known = client
+        .send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "enum-1")
+        .unwrap();
+    let unknown = client
+        .send_register("mallory", Some("<sip:mallory@127.0.0.1:5999>"), None, None, "enum-2")
+        .unwrap();
     assert_eq!((known.code, unknown.code), (401, 401));
-    assert_eq!(challenge_shape(&known), challenge_shape(&unknown), "the same challenge for both");
+    assert_eq!(
+        challenge_shape(&known),
+        challenge_shape(&unknown),
+        "the same challenge for both"
+    );
     let uri = format!("sip:{}", acdd.udp);
     let wrong = authorize(&known, DigestAlgorithm::Md5, "REGISTER", &uri, "alice", "guess", 1);
     let nobody = authorize(&unknown, DigestAlgorithm::Md5, "REGISTER", &uri, "mallory", "guess", 1);
-    let a = client.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, Some(&wrong), "enum-1").unwrap();
-    let b = client.send_register("mallory", Some("<sip:mallory@127.0.0.1:5999>"), None, Some(&nobody), "enum-2").unwrap();
-    assert_eq!((a.code, a.reason.as_str()), (b.code, b.reason.as_str()), "the same refusal for both");
+    let a = client
+        .send_register(
+            "alice",
+            Some("<sip:alice@127.0.0.1:5999>"),
+            None,
+            Some(&wrong),
+            "enum-1",
+        )
+        .unwrap();
+    let b = client
+        .send_register(
+            "mallory",
+            Some("<sip:mallory@127.0.0.1:5999>"),
+            None,
+            Some(&nobody),
+            "enum-2",
+        )
+        .unwrap();
+    assert_eq!(
+        (a.code, a.reason.as_str()),
+        (b.code, b.reason.as_str()),
+        "the same refusal for both"
+    );
     assert_eq!(a.code, 403);
 
     // Two more failures reach the limit of 3 per window; the next one bans.
     for nc in 2..=3 {
         let wrong = authorize(&known, DigestAlgorithm::Md5, "REGISTER", &uri, "alice", "guess", nc);
-        client.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, Some(&wrong), "enum-1").unwrap();
+        client
+            .send_register(
+                "alice",
+                Some("<sip:alice@127.0.0.1:5999>"),
+                None,
+                Some(&wrong),
+                "enum-1",
+            )
+            .unwrap();
     }
-    assert!(acdd.wait_for_log(&["too many failed SIP authentications", "127.0.0.1"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(
+        &["too many failed SIP authentications", "127.0.0.1"],
+        Duration::from_secs(2)
+    ));
     // Banned: even a request that could authenticate is refused before any challenge.
-    let reply = client.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "enum-3").unwrap();
+    let reply = client
+        .send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "enum-3")
+        .unwrap();
     assert_eq!(reply.code, 403);
-    assert!(reply.reason.contains("too many failed authentications"), "{}", reply.reason);
+    assert!(
+        reply.reason.contains("too many failed authentications"),
+        "{}",
+        reply.reason
+    );
     let mut other = SipClient::udp(acdd.udp);
-    let reply = other.send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "enum-4").unwrap();
-    assert_eq!(reply.code, 403, "the ban is per source address; another port of 127.0.0.1 is the same source");
+    let reply = other
+        .send_register("alice", Some("<sip:alice@127.0.0.1:5999>"), None, None, "enum-4")
+        .unwrap();
+    assert_eq!(
+        reply.code, 403,
+        "the ban is per source address; another port of 127.0.0.1 is the same source"
+    );
 }

@@ -17,8 +17,19 @@ fn sipp(dir: &std::path::Path, acdd: &Acdd, scenario: &str, user: &str, password
     let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
     let port = free_port("127.0.0.1");
     let output = Command::new("timeout")
-        .args(["30", "sipp", "-sf", &scenario, "-au", user, "-ap", password, "-s", user, "-m", "1"])
-        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-timeout", "20s", "-trace_err", "-nostdin"])
+        .args([
+            "30", "sipp", "-sf", &scenario, "-au", user, "-ap", password, "-s", user, "-m", "1",
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-timeout",
+            "20s",
+            "-trace_err",
+            "-nostdin",
+        ])
         .arg(acdd.udp.to_string())
         .current_dir(dir)
         .output()
@@ -29,7 +40,10 @@ fn sipp(dir: &std::path::Path, acdd: &Acdd, scenario: &str, user: &str, password
             errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
         }
     }
-    (output.status.success(), format!("{}\n{errors}", String::from_utf8_lossy(&output.stdout)))
+    (
+        output.status.success(),
+        format!("{}\n{errors}", String::from_utf8_lossy(&output.stdout)),
+    )
 }
 
 fn setup() -> Setup {
@@ -59,7 +73,10 @@ fn sipp_with_a_wrong_password_is_refused() {
     let acdd = Acdd::start(&dir.0, &setup());
     let (ok, output) = sipp(&dir.0, &acdd, "wrong_password", "alice", "not-the-password");
     assert!(ok, "SIPp wrong-password scenario failed:\n{output}");
-    assert!(acdd.wait_for_log(&["SIP authentication failed", "alice", "wrong credentials"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(
+        &["SIP authentication failed", "alice", "wrong credentials"],
+        Duration::from_secs(2)
+    ));
     let (ok, output) = sipp(&dir.0, &acdd, "register", "alice", "not-the-password");
     assert!(!ok, "the register scenario must fail with a wrong password:\n{output}");
 }

@@ -55,32 +55,88 @@ const CASES: [(&str, &str, Outcome); 49] = [
     ("lwsstart.dat", "reject", Status(400)),
     ("trws.dat", "reject", Status(400)),
     ("escruri.dat", "reject", Status(400)),
-    ("baddate.dat", "400 acceptable only if Date matters; else ignore the Date value", Status(404)),
+    (
+        "baddate.dat",
+        "400 acceptable only if Date matters; else ignore the Date value",
+        Status(404),
+    ),
     ("regbadct.dat", "reject", Status(400)),
     ("badaspec.dat", "reject", Status(400)),
     ("baddn.dat", "reject", Status(400)),
     ("badvers.dat", "response 505 Version Not Supported", Status(505)),
     ("mismatch01.dat", "reject", Status(400)),
-    ("mismatch02.dat", "response 501 Not Implemented (400 also acceptable)", Status(400)),
+    (
+        "mismatch02.dat",
+        "response 501 Not Implemented (400 also acceptable)",
+        Status(400),
+    ),
     ("bigcode.dat", "reject", Silence),
     // 3.2 - 3.4
-    ("badbranch.dat", "must not break; 400 (stateless) or fall back to RFC 2543 transaction matching", Status(200)),
+    (
+        "badbranch.dat",
+        "must not break; 400 (stateless) or fall back to RFC 2543 transaction matching",
+        Status(200),
+    ),
     ("insuf.dat", "reject", Status(400)),
     ("unkscm.dat", "parse; response 416 Unsupported URI Scheme", Status(416)),
-    ("novelsc.dat", "parse; response 416 Unsupported URI Scheme (or 404 if the scheme is sometimes accepted)", Status(416)),
-    ("unksm2.dat", "parse; registrar 400 (To is not a SIP/SIPS AOR); proxy handles as any request", Status(400)),
-    ("bext01.dat", "response 420 Bad Extension with Unsupported listing the features", Status(420)),
-    ("invut.dat", "parse; UAS 415 Unsupported Media Type; proxy handles as any INVITE", Status(415)),
-    ("regaut01.dat", "parse; registrar ignores Authorization or 401 with own challenge; non-registrar UA 405", Status(401)),
+    (
+        "novelsc.dat",
+        "parse; response 416 Unsupported URI Scheme (or 404 if the scheme is sometimes accepted)",
+        Status(416),
+    ),
+    (
+        "unksm2.dat",
+        "parse; registrar 400 (To is not a SIP/SIPS AOR); proxy handles as any request",
+        Status(400),
+    ),
+    (
+        "bext01.dat",
+        "response 420 Bad Extension with Unsupported listing the features",
+        Status(420),
+    ),
+    (
+        "invut.dat",
+        "parse; UAS 415 Unsupported Media Type; proxy handles as any INVITE",
+        Status(415),
+    ),
+    (
+        "regaut01.dat",
+        "parse; registrar ignores Authorization or 401 with own challenge; non-registrar UA 405",
+        Status(401),
+    ),
     ("multi01.dat", "reject", Status(400)),
     ("mcl01.dat", "reject", Status(400)),
-    ("bcast.dat", "parse; drop the response (never forward to 255.255.255.255)", Silence),
-    ("zeromf.dat", "parse; proxy 483 Too Many Hops; UAS processes normally", Status(200)),
-    ("cparam01.dat", "parse; REGISTER succeeds; unknownparam is a contact-param, never a url-parameter", Status(401)),
-    ("cparam02.dat", "parse; REGISTER succeeds; later fetch shows unknownparam as url-parameter", Status(401)),
-    ("regescrt.dat", "parse; REGISTER succeeds; later fetch keeps the escaped Route header in the contact URI", Status(401)),
+    (
+        "bcast.dat",
+        "parse; drop the response (never forward to 255.255.255.255)",
+        Silence,
+    ),
+    (
+        "zeromf.dat",
+        "parse; proxy 483 Too Many Hops; UAS processes normally",
+        Status(200),
+    ),
+    (
+        "cparam01.dat",
+        "parse; REGISTER succeeds; unknownparam is a contact-param, never a url-parameter",
+        Status(401),
+    ),
+    (
+        "cparam02.dat",
+        "parse; REGISTER succeeds; later fetch shows unknownparam as url-parameter",
+        Status(401),
+    ),
+    (
+        "regescrt.dat",
+        "parse; REGISTER succeeds; later fetch keeps the escaped Route header in the contact URI",
+        Status(401),
+    ),
     ("sdp01.dat", "406 Not Acceptable with Warning 399, or 400", Status(406)),
-    ("inv2543.dat", "must handle as RFC 2543 request: no branch, From tag, Content-Length or Max-Forwards; body is rest of datagram", Status(404)),
+    (
+        "inv2543.dat",
+        "must handle as RFC 2543 request: no branch, From tag, Content-Length or Max-Forwards; body is rest of datagram",
+        Status(404),
+    ),
 ];
 
 fn message(file: &str) -> Vec<u8> {
@@ -110,7 +166,12 @@ fn assert_options_answered(acdd: &Acdd) {
 fn check(file: &str, expectation: &str, outcome: Outcome, reply: Option<Reply>) {
     match (outcome, reply) {
         (Status(code), Some(reply)) => {
-            assert_eq!(reply.code, code, "{file} ({expectation}): got {}", reply.raw.lines().next().unwrap_or(""));
+            assert_eq!(
+                reply.code,
+                code,
+                "{file} ({expectation}): got {}",
+                reply.raw.lines().next().unwrap_or("")
+            );
             if expectation == "parse" {
                 assert_ne!(reply.code, 400, "{file} must be accepted");
             }
@@ -122,7 +183,10 @@ fn check(file: &str, expectation: &str, outcome: Outcome, reply: Option<Reply>) 
                 );
             }
             if file == "sdp01.dat" {
-                assert!(reply.header("warning").is_some_and(|w| w.starts_with("399")), "{file}: Warning 399");
+                assert!(
+                    reply.header("warning").is_some_and(|w| w.starts_with("399")),
+                    "{file}: Warning 399"
+                );
             }
         }
         (Status(code), None) => panic!("{file} ({expectation}): expected {code}, got no answer"),
@@ -133,7 +197,8 @@ fn check(file: &str, expectation: &str, outcome: Outcome, reply: Option<Reply>) 
 
 #[test]
 fn every_torture_file_has_an_expectation() {
-    let tsv = std::fs::read_to_string(format!("{}/tests/sip-torture/EXPECTED.tsv", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let tsv =
+        std::fs::read_to_string(format!("{}/tests/sip-torture/EXPECTED.tsv", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let rows: Vec<(&str, &str)> = tsv
         .lines()
         .skip(1)
@@ -144,9 +209,17 @@ fn every_torture_file_has_an_expectation() {
         .collect();
     assert_eq!(rows.len(), 49);
     for (file, expect) in rows {
-        let case = CASES.iter().find(|c| c.0 == file).unwrap_or_else(|| panic!("{file} has no case"));
+        let case = CASES
+            .iter()
+            .find(|c| c.0 == file)
+            .unwrap_or_else(|| panic!("{file} has no case"));
         assert_eq!(case.1, expect, "{file}: the case quotes EXPECTED.tsv");
-        assert_eq!(message(file), std::fs::read(format!("{}/../shared/sip-torture/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|_| message(file)), "{file} is byte-identical to the shared copy");
+        assert_eq!(
+            message(file),
+            std::fs::read(format!("{}/../shared/sip-torture/{file}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap_or_else(|_| message(file)),
+            "{file} is byte-identical to the shared copy"
+        );
     }
 }
 
@@ -163,7 +236,10 @@ fn torture_messages_over_udp() {
         };
         socket.set_read_timeout(Some(wait)).unwrap();
         let mut buffer = vec![0u8; 65536];
-        let reply = socket.recv_from(&mut buffer).ok().and_then(|(n, _)| Reply::parse(&buffer[..n]));
+        let reply = socket
+            .recv_from(&mut buffer)
+            .ok()
+            .and_then(|(n, _)| Reply::parse(&buffer[..n]));
         check(file, expectation, outcome, reply);
         assert!(acdd.alive(), "acdd died on {file}");
     }
@@ -193,8 +269,14 @@ fn torture_messages_over_tcp() {
             stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let mut buffer = [0u8; 1024];
             let read = stream.read(&mut buffer);
-            assert!(matches!(read, Ok(0)), "{file}: expected the connection closed without an answer, got {read:?}");
-            assert!(started.elapsed() >= Duration::from_secs(2), "{file}: closed only after waiting for more bytes");
+            assert!(
+                matches!(read, Ok(0)),
+                "{file}: expected the connection closed without an answer, got {read:?}"
+            );
+            assert!(
+                started.elapsed() >= Duration::from_secs(2),
+                "{file}: closed only after waiting for more bytes"
+            );
             continue;
         }
         let mut client_buffer = Vec::new();
@@ -219,7 +301,10 @@ fn torture_messages_over_tcp() {
         if TCP_CLOSE_AFTER.contains(&file) {
             stream.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
             let mut rest = [0u8; 1024];
-            assert!(matches!(stream.read(&mut rest), Ok(0)), "{file}: connection closed after the answer");
+            assert!(
+                matches!(stream.read(&mut rest), Ok(0)),
+                "{file}: connection closed after the answer"
+            );
         }
         assert!(acdd.alive(), "acdd died on {file}");
     }

@@ -25,7 +25,10 @@ fn check_sip(config: &Config) -> Result<(), Problem> {
     let sip = &config.sip;
     let algorithms = sip.algorithms.get_ref();
     if algorithms.is_empty() {
-        return Err(problem(&sip.algorithms, "algorithms must name at least one of \"SHA-256\", \"MD5\"".into()));
+        return Err(problem(
+            &sip.algorithms,
+            "algorithms must name at least one of \"SHA-256\", \"MD5\"".into(),
+        ));
     }
     for name in algorithms {
         if crate::sip::DigestAlgorithm::from_name(name).is_none() {
@@ -67,7 +70,10 @@ fn check_sip(config: &Config) -> Result<(), Problem> {
         ));
     }
     if *sip.max_message_bytes.get_ref() < 1500 {
-        return Err(problem(&sip.max_message_bytes, "max_message_bytes must be at least 1500".into()));
+        return Err(problem(
+            &sip.max_message_bytes,
+            "max_message_bytes must be at least 1500".into(),
+        ));
     }
     let wants_sha256 = algorithms.iter().any(|a| a.eq_ignore_ascii_case("SHA-256"));
     let wants_other = algorithms
@@ -139,7 +145,10 @@ fn check_trunks(config: &Config) -> Result<(), Problem> {
                 return Err(problem(user, format!("trunk {name:?}: username must not be empty")));
             }
             (None, Some(_)) => {
-                return Err(problem(&trunk.name, format!("trunk {name:?} has a password but no username")));
+                return Err(problem(
+                    &trunk.name,
+                    format!("trunk {name:?} has a password but no username"),
+                ));
             }
             _ => {}
         }
@@ -149,7 +158,10 @@ fn check_trunks(config: &Config) -> Result<(), Problem> {
             .filter_map(|o| o.sip_username.as_ref())
             .find(|u| Some(u.get_ref().to_lowercase()) == trunk.username.as_ref().map(|t| t.get_ref().to_lowercase()));
         if let (Some(user), Some(_)) = (&trunk.username, clash) {
-            return Err(problem(user, format!("trunk {name:?}: username is also an operator's SIP username")));
+            return Err(problem(
+                user,
+                format!("trunk {name:?}: username is also an operator's SIP username"),
+            ));
         }
     }
     Ok(())

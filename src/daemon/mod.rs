@@ -25,13 +25,11 @@ pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let engine = Engine::new(config.engine_setup());
     let handle = engine_task::spawn(engine);
-    let sip = crate::sip::SipService::start(
-        crate::sip::SipSettings::from_config(&config),
-        Some(handle.clone()),
-        Box::new(crate::sip::NoTelephony::new(crate::sip::SipSettings::from_config(&config).routed_numbers)),
-    )
-    .await
-    .context("starting SIP")?;
+    let sip_settings = crate::sip::SipSettings::from_config(&config);
+    let calls = Box::new(crate::sip::NoTelephony::new(sip_settings.routed_numbers.clone()));
+    let sip = crate::sip::SipService::start(sip_settings, Some(handle.clone()), calls)
+        .await
+        .context("starting SIP")?;
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),

@@ -68,7 +68,12 @@ mod tests {
         let one: Cidr = "::1".parse().unwrap();
         assert!(one.contains("::1".parse().unwrap()));
         assert!(!one.contains("127.0.0.1".parse().unwrap()));
-        assert!("0.0.0.0/0".parse::<Cidr>().unwrap().contains("203.0.113.9".parse().unwrap()));
+        assert!(
+            "0.0.0.0/0"
+                .parse::<Cidr>()
+                .unwrap()
+                .contains("203.0.113.9".parse().unwrap())
+        );
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
         assert!("example.com".parse::<Cidr>().is_err());
     }

@@ -58,14 +58,24 @@ impl SipService {
             NonceSigner::new(secret, settings.nonce_lifetime),
         );
         for operator in &settings.operators {
-            verifier.add_account(&operator.username, Principal::Operator(operator.id.clone()), operator.secret.clone());
+            verifier.add_account(
+                &operator.username,
+                Principal::Operator(operator.id.clone()),
+                operator.secret.clone(),
+            );
         }
         for trunk in &settings.trunks {
             if let Some((username, secret)) = &trunk.credentials {
                 verifier.add_account(username, Principal::Trunk(trunk.name.clone()), secret.clone());
             }
         }
-        let trunks = Trunks::new(settings.trunks.iter().map(|t| (t.name.clone(), t.sources.clone())).collect());
+        let trunks = Trunks::new(
+            settings
+                .trunks
+                .iter()
+                .map(|t| (t.name.clone(), t.sources.clone()))
+                .collect(),
+        );
         let bindings = persist::load(&settings.registrations_file, unix_now(), |peer| outbound.udp_for(peer))
             .with_context(|| format!("reading registrations from {}", settings.registrations_file.display()))?;
         let ids = match &engine {

@@ -46,7 +46,11 @@ impl Reply {
 
     pub fn all(&self, name: &str) -> Vec<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().filter(|(n, _)| *n == name).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 
@@ -131,7 +135,9 @@ impl SipClient {
                         }
                     }
                     let left = deadline.checked_duration_since(Instant::now())?;
-                    stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+                    stream
+                        .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                        .unwrap();
                     let mut chunk = [0u8; 16384];
                     match stream.read(&mut chunk) {
                         Ok(0) => return None,
@@ -161,7 +167,14 @@ impl SipClient {
     }
 
     /// A REGISTER for `user`; `contact` None means a query.
-    pub fn register_text(&mut self, user: &str, contact: Option<&str>, expires: Option<u32>, authorization: Option<&str>, call_id: &str) -> String {
+    pub fn register_text(
+        &mut self,
+        user: &str,
+        contact: Option<&str>,
+        expires: Option<u32>,
+        authorization: Option<&str>,
+        call_id: &str,
+    ) -> String {
         let n = self.next();
         let mut text = format!(
             "REGISTER sip:{server} SIP/2.0\r\nVia: SIP/2.0/{transport} {local};branch=z9hG4bK-t{n}-{call_id}\r\nMax-Forwards: 70\r\n\
@@ -184,18 +197,40 @@ impl SipClient {
     }
 
     /// Sends one REGISTER and waits for its final reply.
-    pub fn send_register(&mut self, user: &str, contact: Option<&str>, expires: Option<u32>, authorization: Option<&str>, call_id: &str) -> Option<Reply> {
+    pub fn send_register(
+        &mut self,
+        user: &str,
+        contact: Option<&str>,
+        expires: Option<u32>,
+        authorization: Option<&str>,
+        call_id: &str,
+    ) -> Option<Reply> {
         let text = self.register_text(user, contact, expires, authorization, call_id);
         self.request(&text)
     }
 
     /// REGISTER, answer the challenge for `algorithm`, return the final reply.
-    pub fn register(&mut self, user: &str, password: &str, contact: Option<&str>, expires: Option<u32>, algorithm: DigestAlgorithm) -> Reply {
+    pub fn register(
+        &mut self,
+        user: &str,
+        password: &str,
+        contact: Option<&str>,
+        expires: Option<u32>,
+        algorithm: DigestAlgorithm,
+    ) -> Reply {
         let call_id = format!("reg-{user}-{}", self.local.port());
         let first = self.register_text(user, contact, expires, None, &call_id);
         let challenge = self.request(&first).expect("no answer to REGISTER");
         assert_eq!(challenge.code, 401, "expected a challenge: {}", challenge.raw);
-        let authorization = authorize(&challenge, algorithm, "REGISTER", &format!("sip:{}", self.server), user, password, 1);
+        let authorization = authorize(
+            &challenge,
+            algorithm,
+            "REGISTER",
+            &format!("sip:{}", self.server),
+            user,
+            password,
+            1,
+        );
         let second = self.register_text(user, contact, expires, Some(&authorization), &call_id);
         self.request(&second).expect("no answer to the authenticated REGISTER")
     }
@@ -216,7 +251,15 @@ pub fn challenge_param(reply: &Reply, algorithm: DigestAlgorithm, name: &str) ->
 }
 
 /// An Authorization value answering `reply`'s challenge for `algorithm`.
-pub fn authorize(reply: &Reply, algorithm: DigestAlgorithm, method: &str, uri: &str, user: &str, password: &str, nc: u32) -> String {
+pub fn authorize(
+    reply: &Reply,
+    algorithm: DigestAlgorithm,
+    method: &str,
+    uri: &str,
+    user: &str,
+    password: &str,
+    nc: u32,
+) -> String {
     let nonce = challenge_param(reply, algorithm, "nonce").expect("no challenge for this algorithm");
     let realm = challenge_param(reply, algorithm, "realm").expect("no realm");
     let nc = format!("{nc:08x}");

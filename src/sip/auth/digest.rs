@@ -103,12 +103,22 @@ mod tests {
             nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
             qop_auth: Some(("00000001", "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ")),
         };
-        let md5 = ha1(DigestAlgorithm::Md5, "Mufasa", "http-auth@example.org", "Circle of Life");
+        let md5 = ha1(
+            DigestAlgorithm::Md5,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
         assert_eq!(
             expected_response(DigestAlgorithm::Md5, &md5, &challenge),
             "8ca523f5e9506fed4657c9700eebdbec"
         );
-        let sha = ha1(DigestAlgorithm::Sha256, "Mufasa", "http-auth@example.org", "Circle of Life");
+        let sha = ha1(
+            DigestAlgorithm::Sha256,
+            "Mufasa",
+            "http-auth@example.org",
+            "Circle of Life",
+        );
         assert_eq!(
             expected_response(DigestAlgorithm::Sha256, &sha, &challenge),
             "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"
@@ -117,7 +127,11 @@ mod tests {
 
     #[test]
     fn algorithm_names_round_trip() {
-        for algorithm in [DigestAlgorithm::Md5, DigestAlgorithm::Sha256, DigestAlgorithm::Sha512_256] {
+        for algorithm in [
+            DigestAlgorithm::Md5,
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha512_256,
+        ] {
             assert_eq!(DigestAlgorithm::from_name(algorithm.name()), Some(algorithm));
         }
         assert_eq!(DigestAlgorithm::from_name("sha-256"), Some(DigestAlgorithm::Sha256));

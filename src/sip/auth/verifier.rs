@@ -25,10 +25,14 @@ pub struct Secret {
 
 impl Secret {
     pub fn from_password(username: &str, realm: &str, password: &str) -> Secret {
-        let ha1 = [DigestAlgorithm::Md5, DigestAlgorithm::Sha256, DigestAlgorithm::Sha512_256]
-            .into_iter()
-            .map(|a| (a, ha1(a, username, realm, password)))
-            .collect();
+        let ha1 = [
+            DigestAlgorithm::Md5,
+            DigestAlgorithm::Sha256,
+            DigestAlgorithm::Sha512_256,
+        ]
+        .into_iter()
+        .map(|a| (a, ha1(a, username, realm, password)))
+        .collect();
         Secret { ha1 }
     }
 
@@ -48,9 +52,14 @@ impl Secret {
 pub enum Verdict {
     Authenticated(Principal),
     /// No usable credentials yet: send a challenge (`stale` for an old nonce).
-    Challenge { stale: bool },
+    Challenge {
+        stale: bool,
+    },
     /// Wrong credentials, an unknown user, or a replay: counts as a failure.
-    Failed { username: String, why: &'static str },
+    Failed {
+        username: String,
+        why: &'static str,
+    },
 }
 
 pub struct DigestVerifier {
@@ -155,7 +164,10 @@ impl DigestVerifier {
             return failed("wrong credentials");
         };
         let principal = principal.clone();
-        if !self.counts.accept(&credentials.nonce, nc, issued + self.signer.lifetime()) {
+        if !self
+            .counts
+            .accept(&credentials.nonce, nc, issued + self.signer.lifetime())
+        {
             return failed("replayed nonce-count");
         }
         Verdict::Authenticated(principal)
@@ -176,12 +188,23 @@ mod tests {
             vec![DigestAlgorithm::Sha256, DigestAlgorithm::Md5],
             NonceSigner::new([1; 32], 60),
         );
-        v.add_account("alice", Principal::Operator("alice".into()), Secret::from_password("alice", "acdd", "pw"));
+        v.add_account(
+            "alice",
+            Principal::Operator("alice".into()),
+            Secret::from_password("alice", "acdd", "pw"),
+        );
         v
     }
 
     fn nonce_of(challenge: &str) -> String {
-        challenge.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap().to_string()
+        challenge
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
     }
 
     fn authorization(algorithm: DigestAlgorithm, user: &str, password: &str, nonce: &str, nc: &str) -> String {
@@ -189,7 +212,12 @@ mod tests {
         let response = expected_response(
             algorithm,
             &ha1,
-            &Challenge { method: "REGISTER", uri: "sip:acdd", nonce, qop_auth: Some((nc, "cn")) },
+            &Challenge {
+                method: "REGISTER",
+                uri: "sip:acdd",
+                nonce,
+                qop_auth: Some((nc, "cn")),
+            },
         );
         format!(
             "Digest username=\"{user}\", realm=\"acdd\", nonce=\"{nonce}\", uri=\"sip:acdd\", response=\"{response}\", algorithm={}, qop=auth, nc={nc}, cnonce=\"cn\"",
@@ -205,11 +233,26 @@ mod tests {
         assert!(challenges[0].contains("algorithm=SHA-256") && challenges[1].contains("algorithm=MD5"));
         let nonce = nonce_of(&challenges[0]);
         let sha = authorization(DigestAlgorithm::Sha256, "alice", "pw", &nonce, "00000001");
-        assert_eq!(v.verify("REGISTER", Some(&sha), 101), Verdict::Authenticated(Principal::Operator("alice".into())));
-        assert!(matches!(v.verify("REGISTER", Some(&sha), 102), Verdict::Failed { why: "replayed nonce-count", .. }));
+        assert_eq!(
+            v.verify("REGISTER", Some(&sha), 101),
+            Verdict::Authenticated(Principal::Operator("alice".into()))
+        );
+        assert!(matches!(
+            v.verify("REGISTER", Some(&sha), 102),
+            Verdict::Failed {
+                why: "replayed nonce-count",
+                ..
+            }
+        ));
         let md5 = authorization(DigestAlgorithm::Md5, "alice", "pw", &nonce, "00000002");
-        assert_eq!(v.verify("REGISTER", Some(&md5), 102), Verdict::Authenticated(Principal::Operator("alice".into())));
-        assert_eq!(v.verify("REGISTER", Some(&md5), 200), Verdict::Challenge { stale: true });
+        assert_eq!(
+            v.verify("REGISTER", Some(&md5), 102),
+            Verdict::Authenticated(Principal::Operator("alice".into()))
+        );
+        assert_eq!(
+            v.verify("REGISTER", Some(&md5), 200),
+            Verdict::Challenge { stale: true }
+        );
         assert!(v.challenges(200, true)[0].ends_with("stale=true"));
     }
 
@@ -219,9 +262,24 @@ mod tests {
         let nonce = nonce_of(&v.challenges(100, false)[0]);
         let wrong = authorization(DigestAlgorithm::Md5, "alice", "nope", &nonce, "00000001");
         let unknown = authorization(DigestAlgorithm::Md5, "mallory", "pw", &nonce, "00000001");
-        assert!(matches!(v.verify("REGISTER", Some(&wrong), 101), Verdict::Failed { why: "wrong credentials", .. }));
-        assert!(matches!(v.verify("REGISTER", Some(&unknown), 101), Verdict::Failed { why: "wrong credentials", .. }));
+        assert!(matches!(
+            v.verify("REGISTER", Some(&wrong), 101),
+            Verdict::Failed {
+                why: "wrong credentials",
+                ..
+            }
+        ));
+        assert!(matches!(
+            v.verify("REGISTER", Some(&unknown), 101),
+            Verdict::Failed {
+                why: "wrong credentials",
+                ..
+            }
+        ));
         let forged = authorization(DigestAlgorithm::Md5, "alice", "pw", "1.2.3", "00000001");
-        assert_eq!(v.verify("REGISTER", Some(&forged), 101), Verdict::Challenge { stale: false });
+        assert_eq!(
+            v.verify("REGISTER", Some(&forged), 101),
+            Verdict::Challenge { stale: false }
+        );
     }
 }

@@ -13,7 +13,16 @@ use crate::sip::wire::uri::Uri;
 use crate::sip::wire::{Request, ResponseBuilder, reason_phrase};
 
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER";
-const KNOWN_ELSEWHERE: [&str; 8] = ["SUBSCRIBE", "NOTIFY", "PUBLISH", "MESSAGE", "INFO", "UPDATE", "REFER", "PRACK"];
+const KNOWN_ELSEWHERE: [&str; 8] = [
+    "SUBSCRIBE",
+    "NOTIFY",
+    "PUBLISH",
+    "MESSAGE",
+    "INFO",
+    "UPDATE",
+    "REFER",
+    "PRACK",
+];
 
 /// A final answer decided before any handler runs.
 struct Early {
@@ -22,7 +31,12 @@ struct Early {
 }
 
 fn screen(request: &Request) -> Option<Early> {
-    let early = |code| Some(Early { code, headers: Vec::new() });
+    let early = |code| {
+        Some(Early {
+            code,
+            headers: Vec::new(),
+        })
+    };
     let method = request.method.as_str();
     let handled = matches!(method, "INVITE" | "ACK" | "CANCEL" | "BYE" | "OPTIONS" | "REGISTER");
     if !handled {
@@ -103,7 +117,11 @@ impl SipCore {
     /// CANCEL: 200 if it matches an INVITE we know (already answered with a
     /// final response, so nothing more happens), else 481.
     fn cancel(&mut self, request: &Request, key: &TransactionKey, path: Path) {
-        let code = if self.servers.contains(&TransactionKey::cancelled_invite(request)) { 200 } else { 481 };
+        let code = if self.servers.contains(&TransactionKey::cancelled_invite(request)) {
+            200
+        } else {
+            481
+        };
         self.simple(request, key, path, code);
     }
 

@@ -23,7 +23,10 @@ impl SipCore {
         }
         let content_type = request.headers.get("content-type").map(media_type);
         if !request.body.is_empty()
-            && !matches!(content_type.as_deref(), Some("application/sdp") | Some("multipart/mixed"))
+            && !matches!(
+                content_type.as_deref(),
+                Some("application/sdp") | Some("multipart/mixed")
+            )
         {
             let tag = self.new_tag();
             let bytes = ResponseBuilder::new(&request.headers, 415, "Unsupported Media Type", &tag)

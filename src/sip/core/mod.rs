@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::auth::throttle::AuthThrottle;
 use super::auth::verifier::DigestVerifier;
 use super::calls::IncomingCalls;
-use super::registrar::Bindings;
 use super::reachability::Reachability;
+use super::registrar::Bindings;
 use super::settings::SipSettings;
 use super::transaction::client::ClientTransactions;
 use super::transaction::key::TransactionKey;
@@ -157,7 +157,9 @@ impl SipCore {
     }
 
     fn response(&mut self, response: super::wire::Response) {
-        let Some(branch) = response.branch.as_deref() else { return };
+        let Some(branch) = response.branch.as_deref() else {
+            return;
+        };
         if let Some(probe) = self.clients.answer(branch, response.code) {
             self.probe_answered(probe, response.code);
         }

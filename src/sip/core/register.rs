@@ -95,11 +95,20 @@ impl SipCore {
             }
             RegisterOutcome::Bad(why) => self.simple_with_reason(request, key, path, 400, why),
             RegisterOutcome::OutOfOrder => self.simple_with_reason(request, key, path, 500, "Out of order CSeq"),
-            RegisterOutcome::TooMany => self.simple_with_reason(request, key, path, 403, "Forbidden (too many contacts)"),
+            RegisterOutcome::TooMany => {
+                self.simple_with_reason(request, key, path, 403, "Forbidden (too many contacts)")
+            }
         }
     }
 
-    pub(super) fn simple_with_reason(&mut self, request: &Request, key: &TransactionKey, path: Path, code: u16, reason: &str) {
+    pub(super) fn simple_with_reason(
+        &mut self,
+        request: &Request,
+        key: &TransactionKey,
+        path: Path,
+        code: u16,
+        reason: &str,
+    ) {
         let tag = self.new_tag();
         let bytes = ResponseBuilder::new(&request.headers, code, reason, &tag).build();
         self.reply(key, path, code, bytes);

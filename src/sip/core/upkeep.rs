@@ -27,7 +27,9 @@ impl SipCore {
     pub(super) fn save_bindings(&mut self) {
         match persist::save(&self.settings.registrations_file, &self.bindings) {
             Ok(()) => self.bindings_dirty = false,
-            Err(error) => tracing::error!(%error, file = %self.settings.registrations_file.display(), "cannot save registrations"),
+            Err(error) => {
+                tracing::error!(%error, file = %self.settings.registrations_file.display(), "cannot save registrations")
+            }
         }
     }
 

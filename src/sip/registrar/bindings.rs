@@ -101,7 +101,10 @@ mod tests {
             expires_at,
             call_id: "c".into(),
             cseq: 1,
-            path: Path::Udp { socket: 0, peer: "127.0.0.1:5070".parse().unwrap() },
+            path: Path::Udp {
+                socket: 0,
+                peer: "127.0.0.1:5070".parse().unwrap(),
+            },
             alive: true,
         }
     }

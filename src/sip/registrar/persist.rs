@@ -47,7 +47,11 @@ pub fn save(file: &FsPath, bindings: &Bindings) -> std::io::Result<()> {
 /// Reads the file; bindings already expired at `now` are left out. UDP
 /// bindings are sent through `udp_socket_for(peer)`; TCP ones keep a dead
 /// connection id and are marked not alive until the phone registers again.
-pub fn load(file: &FsPath, now: u64, udp_socket_for: impl Fn(SocketAddr) -> Option<usize>) -> std::io::Result<Bindings> {
+pub fn load(
+    file: &FsPath,
+    now: u64,
+    udp_socket_for: impl Fn(SocketAddr) -> Option<usize>,
+) -> std::io::Result<Bindings> {
     let mut bindings = Bindings::default();
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -59,7 +63,8 @@ pub fn load(file: &FsPath, now: u64, udp_socket_for: impl Fn(SocketAddr) -> Opti
         let [operator, uri, params, expires_at, call_id, cseq, transport, peer] = fields[..] else {
             continue;
         };
-        let (Ok(expires_at), Ok(cseq), Ok(peer)) = (expires_at.parse::<u64>(), cseq.parse(), peer.parse::<SocketAddr>())
+        let (Ok(expires_at), Ok(cseq), Ok(peer)) =
+            (expires_at.parse::<u64>(), cseq.parse(), peer.parse::<SocketAddr>())
         else {
             continue;
         };
@@ -98,7 +103,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("acdd-persist-{}", std::process::id()));
         let file = dir.join("registrations.tsv");
         let mut b = Bindings::default();
-        let path = Path::Udp { socket: 0, peer: "127.0.0.1:5070".parse().unwrap() };
+        let path = Path::Udp {
+            socket: 0,
+            peer: "127.0.0.1:5070".parse().unwrap(),
+        };
         let binding = |uri: &str, expires_at| Binding {
             uri: uri.into(),
             params: ";+sip.instance=\"<urn:x>\"".into(),

@@ -38,7 +38,14 @@ struct Wanted {
     expires: u32,
 }
 
-pub fn apply(bindings: &mut Bindings, operator: &str, request: &Request, path: Path, now: u64, policy: RegisterPolicy) -> RegisterOutcome {
+pub fn apply(
+    bindings: &mut Bindings,
+    operator: &str,
+    request: &Request,
+    path: Path,
+    now: u64,
+    policy: RegisterPolicy,
+) -> RegisterOutcome {
     let elements: Vec<&str> = request.headers.elements("contact").collect();
     if elements.contains(&"*") {
         if elements.len() != 1 || request.expires != Some(0) {
@@ -170,40 +177,87 @@ mod tests {
     }
 
     fn path() -> Path {
-        Path::Udp { socket: 0, peer: "127.0.0.1:5070".parse().unwrap() }
+        Path::Udp {
+            socket: 0,
+            peer: "127.0.0.1:5070".parse().unwrap(),
+        }
     }
 
     #[test]
     fn register_refresh_query_and_unregister() {
         let mut b = Bindings::default();
         let r = register("<sip:alice@127.0.0.1:5070>;unknownparam", Some(120), 1);
-        let RegisterOutcome::Done { contacts, changed } = apply(&mut b, "alice", &r, path(), 1000, POLICY) else { panic!() };
+        let RegisterOutcome::Done { contacts, changed } = apply(&mut b, "alice", &r, path(), 1000, POLICY) else {
+            panic!()
+        };
         assert!(changed);
-        assert_eq!(contacts, vec!["<sip:alice@127.0.0.1:5070>;unknownparam;expires=120".to_string()]);
+        assert_eq!(
+            contacts,
+            vec!["<sip:alice@127.0.0.1:5070>;unknownparam;expires=120".to_string()]
+        );
         let r = register("<sip:alice@127.0.0.1:5070>;expires=99999", None, 2);
-        let RegisterOutcome::Done { contacts, changed } = apply(&mut b, "alice", &r, path(), 1010, POLICY) else { panic!() };
+        let RegisterOutcome::Done { contacts, changed } = apply(&mut b, "alice", &r, path(), 1010, POLICY) else {
+            panic!()
+        };
         assert!(!changed, "a refresh changes nothing");
         assert_eq!(contacts, vec!["<sip:alice@127.0.0.1:5070>;expires=3600".to_string()]);
-        assert_eq!(apply(&mut b, "alice", &register("", None, 3), path(), 1010, POLICY), RegisterOutcome::Done { contacts, changed: false });
-        assert_eq!(apply(&mut b, "alice", &register("<sip:alice@127.0.0.1:5070>", None, 2), path(), 1010, POLICY), RegisterOutcome::OutOfOrder);
+        assert_eq!(
+            apply(&mut b, "alice", &register("", None, 3), path(), 1010, POLICY),
+            RegisterOutcome::Done {
+                contacts,
+                changed: false
+            }
+        );
+        assert_eq!(
+            apply(
+                &mut b,
+                "alice",
+                &register("<sip:alice@127.0.0.1:5070>", None, 2),
+                path(),
+                1010,
+                POLICY
+            ),
+            RegisterOutcome::OutOfOrder
+        );
         let r = register("<sip:alice@127.0.0.1:5070>", Some(0), 4);
-        assert_eq!(apply(&mut b, "alice", &r, path(), 1020, POLICY), RegisterOutcome::Done { contacts: vec![], changed: true });
+        assert_eq!(
+            apply(&mut b, "alice", &r, path(), 1020, POLICY),
+            RegisterOutcome::Done {
+                contacts: vec![],
+                changed: true
+            }
+        );
     }
 
     #[test]
     fn limits_and_wildcard() {
         let mut b = Bindings::default();
         let brief = register("<sip:alice@127.0.0.1:5070>", Some(30), 1);
-        assert_eq!(apply(&mut b, "alice", &brief, path(), 0, POLICY), RegisterOutcome::TooBrief { min: 60 });
+        assert_eq!(
+            apply(&mut b, "alice", &brief, path(), 0, POLICY),
+            RegisterOutcome::TooBrief { min: 60 }
+        );
         let three = register("<sip:a@h1>, <sip:a@h2>, <sip:a@h3>", None, 2);
-        assert_eq!(apply(&mut b, "alice", &three, path(), 0, POLICY), RegisterOutcome::TooMany);
+        assert_eq!(
+            apply(&mut b, "alice", &three, path(), 0, POLICY),
+            RegisterOutcome::TooMany
+        );
         let two = register("<sip:a@h1>, <sip:a@h2>", None, 3);
-        assert!(matches!(apply(&mut b, "alice", &two, path(), 0, POLICY), RegisterOutcome::Done { changed: true, .. }));
+        assert!(matches!(
+            apply(&mut b, "alice", &two, path(), 0, POLICY),
+            RegisterOutcome::Done { changed: true, .. }
+        ));
         assert_eq!(b.of("alice").len(), 2);
         let star_without_zero = register("*", Some(60), 4);
-        assert!(matches!(apply(&mut b, "alice", &star_without_zero, path(), 0, POLICY), RegisterOutcome::Bad(_)));
+        assert!(matches!(
+            apply(&mut b, "alice", &star_without_zero, path(), 0, POLICY),
+            RegisterOutcome::Bad(_)
+        ));
         let star = register("*", Some(0), 5);
-        assert!(matches!(apply(&mut b, "alice", &star, path(), 0, POLICY), RegisterOutcome::Done { changed: true, .. }));
+        assert!(matches!(
+            apply(&mut b, "alice", &star, path(), 0, POLICY),
+            RegisterOutcome::Done { changed: true, .. }
+        ));
         assert!(b.of("alice").is_empty());
     }
 }

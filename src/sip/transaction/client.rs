@@ -68,8 +68,12 @@ impl<T> ClientTransactions<T> {
             if *at > now {
                 break;
             }
-            let Some(Reverse((_, branch))) = self.deadlines.pop() else { break };
-            let Some(entry) = self.entries.get_mut(&branch) else { continue };
+            let Some(Reverse((_, branch))) = self.deadlines.pop() else {
+                break;
+            };
+            let Some(entry) = self.entries.get_mut(&branch) else {
+                continue;
+            };
             if entry.give_up <= now {
                 if let Some(entry) = self.entries.remove(&branch) {
                     timed_out.push(entry.purpose);
@@ -104,7 +108,10 @@ mod tests {
 
     #[test]
     fn retransmits_then_times_out_or_ends_on_answer() {
-        let path = Path::Udp { socket: 0, peer: "127.0.0.1:9".parse().unwrap() };
+        let path = Path::Udp {
+            socket: 0,
+            peer: "127.0.0.1:9".parse().unwrap(),
+        };
         let mut table = ClientTransactions::default();
         let t0 = Instant::now();
         table.start("b1".into(), b"OPTIONS".to_vec(), path, Duration::from_secs(2), 1, t0);
@@ -112,7 +119,11 @@ mod tests {
         assert_eq!(table.answer("b2", 200), Some(2));
         let mut sent = 0;
         assert!(table.poll(t0 + Duration::from_millis(600), |_, _| sent += 1).is_empty());
-        assert!(table.poll(t0 + Duration::from_millis(1600), |_, _| sent += 1).is_empty());
+        assert!(
+            table
+                .poll(t0 + Duration::from_millis(1600), |_, _| sent += 1)
+                .is_empty()
+        );
         assert_eq!(sent, 2);
         assert_eq!(table.poll(t0 + Duration::from_millis(2100), |_, _| {}), vec![1]);
         assert!(table.is_empty());

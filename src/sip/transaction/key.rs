@@ -9,9 +9,16 @@ pub struct TransactionKey(String);
 
 impl TransactionKey {
     pub fn of(request: &Request) -> TransactionKey {
-        let method = if request.method == "ACK" { "INVITE" } else { request.method.as_str() };
+        let method = if request.method == "ACK" {
+            "INVITE"
+        } else {
+            request.method.as_str()
+        };
         match request.via.rfc3261_branch() {
-            Some(branch) => TransactionKey(format!("{branch}|{}|{method}", request.via.sent_by.to_ascii_lowercase())),
+            Some(branch) => TransactionKey(format!(
+                "{branch}|{}|{method}",
+                request.via.sent_by.to_ascii_lowercase()
+            )),
             None => TransactionKey(format!(
                 "2543|{}|{}|{}|{}|{}|{method}",
                 request.uri_text,
@@ -26,6 +33,10 @@ impl TransactionKey {
     /// The INVITE transaction a CANCEL refers to.
     pub fn cancelled_invite(cancel: &Request) -> TransactionKey {
         let TransactionKey(key) = TransactionKey::of(cancel);
-        TransactionKey(key.strip_suffix("|CANCEL").map(|k| format!("{k}|INVITE")).unwrap_or(key))
+        TransactionKey(
+            key.strip_suffix("|CANCEL")
+                .map(|k| format!("{k}|INVITE"))
+                .unwrap_or(key),
+        )
     }
 }

@@ -67,7 +67,11 @@ impl ServerTransactions {
                 if entry.invite && entry.state == State::Completed {
                     entry.state = State::Confirmed;
                     entry.retransmit = None;
-                    let linger = if path.transport() == Transport::Udp { T2 } else { LINGER_TCP.min(T2) };
+                    let linger = if path.transport() == Transport::Udp {
+                        T2
+                    } else {
+                        LINGER_TCP.min(T2)
+                    };
                     entry.deadline = now + linger;
                     self.deadlines.push(Reverse((entry.deadline, key.clone())));
                 }
@@ -124,8 +128,12 @@ impl ServerTransactions {
             if *at > now {
                 break;
             }
-            let Some(Reverse((_, key))) = self.deadlines.pop() else { break };
-            let Some(entry) = self.entries.get_mut(&key) else { continue };
+            let Some(Reverse((_, key))) = self.deadlines.pop() else {
+                break;
+            };
+            let Some(entry) = self.entries.get_mut(&key) else {
+                continue;
+            };
             if entry.give_up.min(entry.deadline) <= now {
                 self.entries.remove(&key);
                 continue;
@@ -174,18 +182,27 @@ mod tests {
 
     #[test]
     fn invite_failures_retransmit_until_ack() {
-        let path = Path::Udp { socket: 0, peer: "127.0.0.1:9".parse().unwrap() };
+        let path = Path::Udp {
+            socket: 0,
+            peer: "127.0.0.1:9".parse().unwrap(),
+        };
         let mut table = ServerTransactions::default();
         let k = key("a");
         let t0 = Instant::now();
         assert_eq!(table.arrive(&k, "INVITE", path, t0), Arrival::New);
         table.respond(&k, 480, b"480", t0);
-        assert_eq!(table.arrive(&k, "INVITE", path, t0), Arrival::Retransmission(Some(b"480".to_vec())));
+        assert_eq!(
+            table.arrive(&k, "INVITE", path, t0),
+            Arrival::Retransmission(Some(b"480".to_vec()))
+        );
         let mut sent = 0;
         table.poll(t0 + Duration::from_millis(600), |_, _| sent += 1);
         table.poll(t0 + Duration::from_millis(1700), |_, _| sent += 1);
         assert_eq!(sent, 2, "G fires at 0.5 s and 1.5 s");
-        assert_eq!(table.arrive(&k, "ACK", path, t0 + Duration::from_secs(2)), Arrival::AckAbsorbed);
+        assert_eq!(
+            table.arrive(&k, "ACK", path, t0 + Duration::from_secs(2)),
+            Arrival::AckAbsorbed
+        );
         table.poll(t0 + Duration::from_secs(3), |_, _| sent += 1);
         assert_eq!(sent, 2, "no retransmission after the ACK");
         table.poll(t0 + Duration::from_secs(7), |_, _| {});
@@ -195,7 +212,10 @@ mod tests {
 
     #[test]
     fn non_invite_lingers_then_goes() {
-        let path = Path::Udp { socket: 0, peer: "127.0.0.1:9".parse().unwrap() };
+        let path = Path::Udp {
+            socket: 0,
+            peer: "127.0.0.1:9".parse().unwrap(),
+        };
         let mut table = ServerTransactions::default();
         let k = key("b");
         let t0 = Instant::now();

@@ -99,7 +99,13 @@ async fn frame_all(buffer: &mut Vec<u8>, path: Path, core: &mpsc::Sender<Inbound
             }
             Frame::Complete(n) => {
                 let bytes: Vec<u8> = buffer.drain(..n).collect();
-                let _ = core.send(Inbound::Message { bytes, path, close_after: false }).await;
+                let _ = core
+                    .send(Inbound::Message {
+                        bytes,
+                        path,
+                        close_after: false,
+                    })
+                    .await;
             }
             Frame::Incomplete => return Stream::Open,
             Frame::Unframable { head_len, too_large } => {
@@ -109,7 +115,13 @@ async fn frame_all(buffer: &mut Vec<u8>, path: Path, core: &mpsc::Sender<Inbound
                     bytes.resize(max + 1, b' ');
                 }
                 buffer.clear();
-                let _ = core.send(Inbound::Message { bytes, path, close_after: true }).await;
+                let _ = core
+                    .send(Inbound::Message {
+                        bytes,
+                        path,
+                        close_after: true,
+                    })
+                    .await;
                 return Stream::CoreCloses;
             }
             Frame::Overflow => {

@@ -14,8 +14,8 @@ use super::{Inbound, Path};
 const BUFFER_BYTES: usize = 4 << 20;
 
 pub fn bind(address: SocketAddr) -> anyhow::Result<Arc<UdpSocket>> {
-    let socket = Socket::new(Domain::for_address(address), Type::DGRAM, Some(Protocol::UDP))
-        .context("creating a UDP socket")?;
+    let socket =
+        Socket::new(Domain::for_address(address), Type::DGRAM, Some(Protocol::UDP)).context("creating a UDP socket")?;
     if address.is_ipv6() {
         socket.set_only_v6(true).ok();
     }

@@ -24,7 +24,11 @@ pub fn next_frame(buffer: &[u8], max_size: usize) -> Frame {
         return Frame::KeepAlive(blanks);
     }
     let Some(head_end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return if buffer.len() > max_size { Frame::Overflow } else { Frame::Incomplete };
+        return if buffer.len() > max_size {
+            Frame::Overflow
+        } else {
+            Frame::Incomplete
+        };
     };
     let head_len = head_end + 4;
     let head = String::from_utf8_lossy(&buffer[..head_end]);
@@ -38,13 +42,25 @@ pub fn next_frame(buffer: &[u8], max_size: usize) -> Frame {
         (Some(value), None) if !value.is_empty() && value.len() <= 9 && value.chars().all(|c| c.is_ascii_digit()) => {
             value.parse::<usize>().unwrap_or(usize::MAX)
         }
-        _ => return Frame::Unframable { head_len, too_large: false },
+        _ => {
+            return Frame::Unframable {
+                head_len,
+                too_large: false,
+            };
+        }
     };
     let total = head_len.saturating_add(body_len);
     if total > max_size {
-        return Frame::Unframable { head_len, too_large: true };
+        return Frame::Unframable {
+            head_len,
+            too_large: true,
+        };
     }
-    if buffer.len() < total { Frame::Incomplete } else { Frame::Complete(total) }
+    if buffer.len() < total {
+        Frame::Incomplete
+    } else {
+        Frame::Complete(total)
+    }
 }
 
 #[cfg(test)]
@@ -58,11 +74,23 @@ mod tests {
         assert_eq!(next_frame(&one[..one.len() - 1], 1000), Frame::Incomplete);
         assert_eq!(next_frame(b"\r\n\r\nX", 1000), Frame::KeepAlive(4));
         let negative = b"X\r\nContent-Length: -999\r\n\r\n";
-        assert_eq!(next_frame(negative, 1000), Frame::Unframable { head_len: negative.len(), too_large: false });
+        assert_eq!(
+            next_frame(negative, 1000),
+            Frame::Unframable {
+                head_len: negative.len(),
+                too_large: false
+            }
+        );
         let twice = b"X\r\nContent-Length: 1\r\nl: 1\r\n\r\nab";
-        assert!(matches!(next_frame(twice, 1000), Frame::Unframable { too_large: false, .. }));
+        assert!(matches!(
+            next_frame(twice, 1000),
+            Frame::Unframable { too_large: false, .. }
+        ));
         let big = b"X\r\nContent-Length: 5000\r\n\r\n";
-        assert!(matches!(next_frame(big, 1000), Frame::Unframable { too_large: true, .. }));
+        assert!(matches!(
+            next_frame(big, 1000),
+            Frame::Unframable { too_large: true, .. }
+        ));
         assert_eq!(next_frame(&[b'a'; 2000], 1000), Frame::Overflow);
     }
 }

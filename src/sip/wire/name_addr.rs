@@ -86,7 +86,10 @@ pub fn parse_params(text: &str) -> Result<Vec<(String, Option<String>)>, &'stati
     let mut params = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
-        rest = rest.strip_prefix(';').ok_or("junk where a parameter should start")?.trim_start();
+        rest = rest
+            .strip_prefix(';')
+            .ok_or("junk where a parameter should start")?
+            .trim_start();
         let name_end = rest.find(|c: char| !is_token_char(c)).unwrap_or(rest.len());
         let name = &rest[..name_end];
         if name.is_empty() {
@@ -128,7 +131,8 @@ mod tests {
         let n = parse_name_addr("sip:caller@example.net;tag=134161461246").unwrap();
         assert_eq!(n.uri_text, "sip:caller@example.net");
         assert_eq!(n.tag(), Some("134161461246"));
-        let n = parse_name_addr("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"x\"").unwrap();
+        let n = parse_name_addr("token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"x\"")
+            .unwrap();
         assert_eq!(n.params.len(), 1);
         let n = parse_name_addr("<sip:user@host129.example.com>;expires=280297596632815").unwrap();
         assert_eq!(n.param("expires"), Some(Some("280297596632815")));

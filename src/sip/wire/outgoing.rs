@@ -26,7 +26,10 @@ pub fn options(request: &OptionsRequest) -> Option<Vec<u8>> {
             request.transport, request.local, request.branch
         ))),
         Header::MaxForwards(rsip::MaxForwards::new("70")),
-        Header::From(rsip::From::new(format!("<sip:acdd@{}>;tag={}", request.local, request.from_tag))),
+        Header::From(rsip::From::new(format!(
+            "<sip:acdd@{}>;tag={}",
+            request.local, request.from_tag
+        ))),
         Header::To(rsip::To::new(format!("<{}>", request.target))),
         Header::CallId(rsip::CallId::new(request.call_id)),
         Header::CSeq(rsip::CSeq::new("1 OPTIONS")),
@@ -64,6 +67,10 @@ mod tests {
         };
         assert_eq!(request.method, "OPTIONS");
         assert_eq!(request.via.branch(), Some("z9hG4bKq1"));
-        assert!(request.uri_text.eq_ignore_ascii_case("sip:alice@127.0.0.1:5070;transport=udp"));
+        assert!(
+            request
+                .uri_text
+                .eq_ignore_ascii_case("sip:alice@127.0.0.1:5070;transport=udp")
+        );
     }
 }

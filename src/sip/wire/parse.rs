@@ -111,7 +111,9 @@ pub fn parse_message(bytes: &[u8], max_size: usize) -> Result<Message, ParseErro
         let looks_like_version = version.len() > 4
             && version[..4].eq_ignore_ascii_case("SIP/")
             && version[4..].split('.').count() == 2
-            && version[4..].split('.').all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            && version[4..]
+                .split('.')
+                .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
         if looks_like_version {
             return reject(505, "Version Not Supported".into(), &headers);
         }
@@ -362,7 +364,9 @@ mod tests {
 
     #[test]
     fn a_plain_request_parses() {
-        let Ok(Message::Request(request)) = parse_message(OPTIONS.as_bytes(), 65535) else { panic!() };
+        let Ok(Message::Request(request)) = parse_message(OPTIONS.as_bytes(), 65535) else {
+            panic!()
+        };
         assert_eq!(request.method, "OPTIONS");
         assert_eq!(request.cseq, 1);
         assert_eq!(request.from.tag(), Some("1"));
@@ -374,8 +378,14 @@ mod tests {
         assert_eq!(rejection(&OPTIONS.replace("SIP/2.0\r\nVia", "SIP/7.0\r\nVia")), 505);
         assert_eq!(rejection(&OPTIONS.replace("OPTIONS sip", "OPTIONS  sip")), 400);
         assert_eq!(rejection(&OPTIONS.replace("CSeq: 1 OPTIONS", "CSeq: 1 INVITE")), 400);
-        assert_eq!(rejection(&OPTIONS.replace("Max-Forwards: 70", "Max-Forwards: 300")), 400);
-        assert_eq!(rejection(&OPTIONS.replace("Content-Length: 0", "Content-Length: -1")), 400);
+        assert_eq!(
+            rejection(&OPTIONS.replace("Max-Forwards: 70", "Max-Forwards: 300")),
+            400
+        );
+        assert_eq!(
+            rejection(&OPTIONS.replace("Content-Length: 0", "Content-Length: -1")),
+            400
+        );
         assert_eq!(rejection(&OPTIONS.replace("Call-ID: x1\r\n", "")), 400);
         match parse_message(OPTIONS.as_bytes(), 100) {
             Err(ParseError::Reject(r)) => assert_eq!(r.status, 513),

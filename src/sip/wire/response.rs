@@ -109,15 +109,40 @@ mod tests {
     #[test]
     fn copies_the_dialog_headers_and_tags_to() {
         let headers = Headers(vec![
-            Header { name: "via".into(), value: "SIP/2.0/UDP a;branch=z9hG4bK1".into() },
-            Header { name: "via".into(), value: "SIP/2.0/UDP b;branch=z9hG4bK2".into() },
-            Header { name: "from".into(), value: "<sip:a@b>;tag=9".into() },
-            Header { name: "to".into(), value: "<sip:c@d>".into() },
-            Header { name: "call-id".into(), value: "id1".into() },
-            Header { name: "cseq".into(), value: "4 OPTIONS".into() },
+            Header {
+                name: "via".into(),
+                value: "SIP/2.0/UDP a;branch=z9hG4bK1".into(),
+            },
+            Header {
+                name: "via".into(),
+                value: "SIP/2.0/UDP b;branch=z9hG4bK2".into(),
+            },
+            Header {
+                name: "from".into(),
+                value: "<sip:a@b>;tag=9".into(),
+            },
+            Header {
+                name: "to".into(),
+                value: "<sip:c@d>".into(),
+            },
+            Header {
+                name: "call-id".into(),
+                value: "id1".into(),
+            },
+            Header {
+                name: "cseq".into(),
+                value: "4 OPTIONS".into(),
+            },
         ]);
-        let text = String::from_utf8(ResponseBuilder::new(&headers, 200, "OK", "t1").header("Allow", "INVITE").build()).unwrap();
-        assert!(text.starts_with("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nVia: SIP/2.0/UDP b;branch=z9hG4bK2\r\n"));
+        let text = String::from_utf8(
+            ResponseBuilder::new(&headers, 200, "OK", "t1")
+                .header("Allow", "INVITE")
+                .build(),
+        )
+        .unwrap();
+        assert!(text.starts_with(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nVia: SIP/2.0/UDP b;branch=z9hG4bK2\r\n"
+        ));
         assert!(text.contains("To: <sip:c@d>;tag=t1\r\n"));
         assert!(text.contains("CSeq: 4 OPTIONS\r\n"));
         assert!(text.ends_with("Allow: INVITE\r\nContent-Length: 0\r\n\r\n"));

@@ -122,7 +122,7 @@ fn parse_sip(secure: bool, rest: &str) -> Result<SipUri, &'static str> {
         None => (None, rest),
     };
     let (user, _password) = match user {
-        Some(u) if u.is_empty() => return Err("empty user part"),
+        Some("") => return Err("empty user part"),
         Some(u) => match u.find(':') {
             Some(c) => (Some(&u[..c]), Some(&u[c + 1..])),
             None => (Some(u), None),
@@ -210,7 +210,9 @@ mod tests {
         let uri = sip("sip:user;par=u%40example.net@example.com");
         assert_eq!(uri.user.as_deref(), Some("user;par=u%40example.net"));
         assert_eq!(uri.host, "example.com");
-        let uri = sip("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
+        let uri = sip(
+            "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
+        );
         assert_eq!(uri.host, "example.com");
         assert!(uri.headers.is_none());
     }
@@ -229,10 +231,23 @@ mod tests {
 
     #[test]
     fn bad_uris_are_refused() {
-        for text in ["<sip:user@example.com>", "sip:user@example.com; lr", "sip:", "sip:@x", "sip:a@b:99999", "sip:a%zz@b", "sip:a@b;;x"] {
+        for text in [
+            "<sip:user@example.com>",
+            "sip:user@example.com; lr",
+            "sip:",
+            "sip:@x",
+            "sip:a@b:99999",
+            "sip:a%zz@b",
+            "sip:a@b;;x",
+        ] {
             assert!(parse_uri(text).is_err(), "{text} accepted");
         }
-        assert_eq!(parse_uri("nobarsip:x"), Ok(Uri::Other { scheme: "nobarsip".into() }));
+        assert_eq!(
+            parse_uri("nobarsip:x"),
+            Ok(Uri::Other {
+                scheme: "nobarsip".into()
+            })
+        );
         assert_eq!(unescape("null-%00-null"), "null-\0-null");
     }
 }

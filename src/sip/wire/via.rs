@@ -28,7 +28,8 @@ impl Via {
 
     /// The branch when it is RFC 3261 compliant (magic cookie and more).
     pub fn rfc3261_branch(&self) -> Option<&str> {
-        self.branch().filter(|b| b.len() > MAGIC_COOKIE.len() && b.starts_with(MAGIC_COOKIE))
+        self.branch()
+            .filter(|b| b.len() > MAGIC_COOKIE.len() && b.starts_with(MAGIC_COOKIE))
     }
 }
 
@@ -76,6 +77,9 @@ mod tests {
         let via = parse_via("SIP/2.0/TCP [2001:db8::9:1];branch=z9hG4bKas3-111").unwrap();
         assert_eq!(via.host, "[2001:db8::9:1]");
         assert!(parse_via("SIP/2.0/UDP 192.0.2.15;;").is_err());
-        assert_eq!(parse_via("SIP/2.0/UDP h;branch=z9hG4bK").unwrap().rfc3261_branch(), None);
+        assert_eq!(
+            parse_via("SIP/2.0/UDP h;branch=z9hG4bK").unwrap().rfc3261_branch(),
+            None
+        );
     }
 }
