@@ -166,3 +166,47 @@ fn check_trunks(config: &Config) -> Result<(), Problem> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    const BASE: &str = "[listen]\nsip_udp = \"127.0.0.1:5060\"\n";
+
+    fn error(extra: &str) -> String {
+        match crate::config::parse(Path::new("t.toml"), &format!("{BASE}{extra}")) {
+            Ok(_) => panic!("accepted:\n{extra}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn sip_and_trunk_mistakes_are_named() {
+        assert!(error("[[trunks]]\nname = \"c\"\nsources = [\"10.0.0.0/99\"]\n").contains("prefix length"));
+        assert!(error("[[trunks]]\nname = \"c\"\nsources = [\"x\"]\n").contains("not an IP address"));
+        assert!(error("[[trunks]]\nname = \"c\"\n").contains("needs sources"));
+        assert!(error("[[trunks]]\nname = \"c\"\nusername = \"c\"\n").contains("no password"));
+        assert!(
+            error("[[trunks]]\nname = \"c\"\nsources = [\"::1\"]\n[[trunks]]\nname = \"c\"\nsources = [\"::1\"]\n")
+                .contains("appears twice")
+        );
+        assert!(error("[sip]\nalgorithms = [\"SHA-1\"]\n").contains("unknown digest algorithm"));
+        assert!(error("[sip]\nmin_expires_seconds = 100\nmax_expires_seconds = 50\n").contains("below"));
+        let ha1_only =
+            "[[operators]]\nid = \"a\"\nsip_username = \"a\"\nsip_ha1 = \"0123456789abcdef0123456789abcdef\"\n";
+        assert!(error(&format!("[sip]\nalgorithms = [\"SHA-256\", \"MD5\"]\n{ha1_only}")).contains("sip_ha1_sha256"));
+        let line = error("[[trunks]]\nname = \"c\"\nsources = [\"x\"]\n");
+        assert!(line.starts_with("t.toml:5:"), "{line}");
+    }
+
+    #[test]
+    fn a_good_sip_section_and_trunk_pass() {
+        let text = format!(
+            "{BASE}[sip]\nalgorithms = [\"SHA-256\", \"MD5\"]\n[[trunks]]\nname = \"c\"\nsources = [\"192.0.2.0/24\", \"::1\"]\n\
+             username = \"carrier\"\npassword = \"pw\"\n[[operators]]\nid = \"a\"\nsip_username = \"a\"\nsip_ha1 = \"0123456789abcdef0123456789abcdef\"\n\
+             sip_ha1_sha256 = \"{}\"\n",
+            "ab".repeat(32)
+        );
+        crate::config::parse(Path::new("t.toml"), &text).unwrap();
+    }
+}
