@@ -35,3 +35,34 @@ impl Reachability {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::engine_task;
+    use crate::engine::{Engine, EngineSetup, OperatorSetup};
+
+    async fn reachable(engine: &EngineHandle) -> bool {
+        engine
+            .query(|e| e.operator_views().into_iter().find(|o| o.name == "alice").unwrap().phone_reachable)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn changes_reach_the_engine_once() {
+        let engine = engine_task::spawn(Engine::new(EngineSetup {
+            operators: vec![OperatorSetup::new("alice")],
+            queues: Vec::new(),
+        }));
+        let id = engine.query(|e| e.operator_id("alice")).await.flatten().unwrap();
+        let mut reachability = Reachability::new(Some(engine.clone()), HashMap::from([("alice".to_string(), id)]));
+        assert!(!reachable(&engine).await);
+        reachability.report("alice", true);
+        assert!(reachable(&engine).await);
+        reachability.report("alice", true);
+        reachability.report("alice", false);
+        assert!(!reachable(&engine).await);
+        reachability.report("nobody", true);
+    }
+}

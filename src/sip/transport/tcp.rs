@@ -1,6 +1,7 @@
 //! TCP: accepts connections; one task per connection frames the byte stream
 //! into messages for the core and writes what the core sends back. A message
-//! left incomplete for `PARTIAL_TIMEOUT` closes the connection.
+//! left incomplete for `PARTIAL_TIMEOUT`, or a connection with no traffic
+//! either way for `IDLE_TIMEOUT`, closes the connection.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,9 @@ use super::{ConnectionId, Inbound, Path, Write};
 use crate::sip::wire::{Frame, next_frame};
 
 const PARTIAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longer than the default qualify interval, so a registered phone's
+/// connection stays up on OPTIONS alone.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -75,6 +79,10 @@ async fn serve(stream: TcpStream, peer: SocketAddr, connection: ConnectionId, co
             },
             _ = tokio::time::sleep(PARTIAL_TIMEOUT), if partial && reading => {
                 tracing::debug!(%peer, "incomplete SIP message on TCP timed out; closing");
+                break;
+            }
+            _ = tokio::time::sleep(IDLE_TIMEOUT), if !partial => {
+                tracing::debug!(%peer, "idle SIP connection closed");
                 break;
             }
         }
