@@ -44,7 +44,13 @@ mod tests {
 
     async fn reachable(engine: &EngineHandle) -> bool {
         engine
-            .query(|e| e.operator_views().into_iter().find(|o| o.name == "alice").unwrap().phone_reachable)
+            .query(|e| {
+                e.operator_views()
+                    .into_iter()
+                    .find(|o| o.name == "alice")
+                    .unwrap()
+                    .phone_reachable
+            })
             .await
             .unwrap()
     }

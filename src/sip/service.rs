@@ -39,7 +39,6 @@ impl SipService {
             let socket = udp::bind(address)?;
             let local = socket.local_addr()?;
             outbound.udp.push((socket.clone(), local));
-            udp::spawn_receiver(socket, 0, inbound_sender.clone());
             tracing::info!(%local, "SIP listening on UDP");
         }
         if let Some(address) = settings.tcp {

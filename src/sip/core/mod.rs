@@ -1,6 +1,7 @@
 //! The SIP core: one task that owns all SIP state (transactions, bindings,
-//! nonce counts, throttle) and every outbound socket handle. Transport tasks
-//! feed it bytes; it parses, screens, dispatches and answers. No locks.
+//! nonce counts, throttle) and every outbound socket handle. It reads the UDP
+//! socket itself; TCP connection tasks feed it framed messages. It parses,
+//! screens, dispatches and answers. No locks.
 
 mod dispatch;
 mod invite;
@@ -10,6 +11,7 @@ mod upkeep;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
 use super::auth::throttle::AuthThrottle;
@@ -96,11 +98,24 @@ impl SipCore {
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut housekeeping = tokio::time::interval(Duration::from_secs(1));
+        let udp = self.outbound.udp.first().map(|(socket, _)| socket.clone());
+        let mut datagram = vec![0u8; 65536];
+        let mut streams_open = true;
         let done = loop {
             tokio::select! {
-                message = inbound.recv() => match message {
+                received = receive(udp.as_deref(), &mut datagram) => {
+                    if let Ok((length, peer)) = received {
+                        self.message(&datagram[..length], Path::Udp { socket: 0, peer });
+                    }
+                    // Drain what else is queued before looking at timers again.
+                    for _ in 0..256 {
+                        let Some(Ok((length, peer))) = udp.as_ref().map(|s| s.try_recv_from(&mut datagram)) else { break };
+                        self.message(&datagram[..length], Path::Udp { socket: 0, peer });
+                    }
+                }
+                message = inbound.recv(), if streams_open => match message {
                     Some(message) => self.inbound(message),
-                    None => break None,
+                    None => streams_open = false,
                 },
                 _ = tick.tick() => self.poll_transactions(Instant::now()),
                 _ = housekeeping.tick() => self.housekeeping(Instant::now()),
@@ -196,6 +211,15 @@ impl SipCore {
             self.next_qualify = self.settings.qualify_interval.map(|i| now + i);
             self.qualify_all(now);
         }
+    }
+}
+
+/// The next datagram on the UDP socket; never, without one. The core reads
+/// UDP itself: no hop through a channel and another thread per datagram.
+async fn receive(socket: Option<&UdpSocket>, buffer: &mut [u8]) -> std::io::Result<(usize, std::net::SocketAddr)> {
+    match socket {
+        Some(socket) => socket.recv_from(buffer).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,6 +1,6 @@
-//! Sockets: UDP datagrams and TCP streams in, bytes out. Transport tasks
-//! only move bytes; every decision is made by the core task, which owns the
-//! `Outbound` table of sockets and connections.
+//! Sockets: UDP datagrams and TCP streams in, bytes out. TCP connection
+//! tasks only move bytes; every decision is made by the core task, which
+//! reads UDP itself and owns the `Outbound` table of sockets and connections.
 
 pub mod tcp;
 pub mod udp;
