@@ -116,3 +116,28 @@ mod tests {
         assert_eq!(parse_authorization(r#"Digest username="a"#), None);
     }
 }
+
+#[cfg(test)]
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const GOOD: &str = r#"Digest username="alice", realm="acdd", nonce="6.1.ab", uri="sip:h", response="0f", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="c\"d""#;
+
+    proptest! {
+        #[test]
+        fn on_any_text(text in "\\PC{0,200}") {
+            let _ = parse_authorization(&text);
+        }
+
+        #[test]
+        fn on_damaged_headers(at in 0..GOOD.len(), insert in "[\\x00-\\x7f\u{80}-\u{10ffff}]{0,3}", cut in 0..GOOD.len()) {
+            let mut text = GOOD.to_string();
+            let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            text.insert_str(at, &insert);
+            let cut = (0..=cut.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let _ = parse_authorization(&text[..cut]);
+            let _ = parse_authorization(&text);
+        }
+    }
+}

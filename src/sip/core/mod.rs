@@ -149,7 +149,16 @@ impl SipCore {
         }
     }
 
+    /// Handles one message; a bug that panics on it costs that message only,
+    /// not the SIP layer.
     fn message(&mut self, bytes: &[u8], path: Path) {
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle_message(bytes, path)));
+        if handled.is_err() {
+            tracing::error!(peer = %path.peer(), bytes = bytes.len(), "SIP message handling panicked; message dropped");
+        }
+    }
+
+    fn handle_message(&mut self, bytes: &[u8], path: Path) {
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return;
         }

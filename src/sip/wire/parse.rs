@@ -108,10 +108,13 @@ pub fn parse_message(bytes: &[u8], max_size: usize) -> Result<Message, ParseErro
         Err(why) => return reject(400, why.into(), &headers),
     };
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        let looks_like_version = version.len() > 4
-            && version[..4].eq_ignore_ascii_case("SIP/")
-            && version[4..].split('.').count() == 2
-            && version[4..]
+        let number = version
+            .get(..4)
+            .filter(|prefix| prefix.eq_ignore_ascii_case("SIP/"))
+            .and_then(|_| version.get(4..))
+            .unwrap_or("");
+        let looks_like_version = number.split('.').count() == 2
+            && number
                 .split('.')
                 .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
         if looks_like_version {
@@ -399,5 +402,49 @@ mod tests {
         assert!(matches!(parse_message(ok.as_bytes(), 9999), Ok(Message::Response(r)) if r.code == 200));
         let big = ok.replace("200", "4294967301");
         assert!(matches!(parse_message(big.as_bytes(), 9999), Err(ParseError::Drop(_))));
+    }
+}
+
+#[cfg(test)]
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn torture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/sip-torture/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    const SAMPLES: [&str; 6] = [
+        "wsinv.dat",
+        "intmeth.dat",
+        "longreq.dat",
+        "mpart01.dat",
+        "badinv01.dat",
+        "unreason.dat",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = parse_message(&bytes, 65535);
+            let _ = super::super::framing::next_frame(&bytes, 1000);
+        }
+
+        #[test]
+        fn on_damaged_torture_messages(
+            sample in 0..SAMPLES.len(),
+            damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = torture(SAMPLES[sample]);
+            for (at, value) in damage {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            let _ = parse_message(&bytes, 65535);
+        }
     }
 }
