@@ -210,6 +210,67 @@ fn trunk_invites_end_their_transactions() {
     assert_eq!(client.request(&text).unwrap().code, 415);
 }
 
+#[test]
+fn a_trunk_may_authenticate_with_credentials_instead_of_its_address() {
+    let dir = TestDir::new("front-trunk-digest");
+    let setup = Setup {
+        extra: "[[trunks]]\nname = \"pbx\"\nusername = \"pbx\"\npassword = \"pbx-secret\"\n".into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let mut client = SipClient::tcp(acdd.tcp);
+    let routed = format!("sip:+4930111111@{}", acdd.tcp);
+    let text = request(&mut client, "INVITE", &routed, SDP_TYPE, SDP);
+    let challenge = client.request(&text).unwrap();
+    assert_eq!(challenge.code, 401, "no source address makes this a trunk");
+    let good = authorize(
+        &challenge,
+        DigestAlgorithm::Md5,
+        "INVITE",
+        &routed,
+        "pbx",
+        "pbx-secret",
+        1,
+    );
+    let text = request(
+        &mut client,
+        "INVITE",
+        &routed,
+        &format!("{SDP_TYPE}Authorization: {good}\r\n"),
+        SDP,
+    );
+    assert_eq!(client.request(&text).unwrap().code, 480);
+    assert!(acdd.wait_for_log(&["incoming call refused", "Trunk(\"pbx\")"], Duration::from_secs(2)));
+
+    // A trunk's credentials do not register phones.
+    let reply = client.register(
+        "pbx",
+        "pbx-secret",
+        Some("<sip:pbx@127.0.0.1:5999>"),
+        None,
+        DigestAlgorithm::Md5,
+    );
+    assert_eq!(reply.code, 403);
+    // Nor does an operator register another operator's address of record.
+    let call_id = "aor-1";
+    let first = client
+        .send_register("bob", Some("<sip:bob@127.0.0.1:5999>"), None, None, call_id)
+        .unwrap();
+    let alice = authorize(
+        &first,
+        DigestAlgorithm::Md5,
+        "REGISTER",
+        &format!("sip:{}", acdd.tcp),
+        "alice",
+        "alice-secret",
+        1,
+    );
+    let reply = client
+        .send_register("bob", Some("<sip:bob@127.0.0.1:5999>"), None, Some(&alice), call_id)
+        .unwrap();
+    assert_eq!(reply.code, 403);
+}
+
 fn challenge_shape(reply: &Reply) -> Vec<String> {
     reply
         .all("www-authenticate")

@@ -311,6 +311,38 @@ fn only_md5_is_offered_by_default() {
     );
 }
 
+#[test]
+fn a_tcp_contact_is_qualified_on_its_connection_and_dies_with_it() {
+    let dir = TestDir::new("registrar-tcp");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 1\nqualify_timeout_seconds = 1".into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let mut phone = SipClient::tcp(acdd.tcp);
+    let contact = format!("<sip:alice@{};transport=tcp>", phone.local);
+    assert_eq!(
+        phone
+            .register("alice", "alice-secret", Some(&contact), Some(300), DigestAlgorithm::Md5)
+            .code,
+        200
+    );
+    assert!(
+        answer_options(&mut phone, Duration::from_millis(2500)) >= 1,
+        "OPTIONS arrive on the phone's connection"
+    );
+    assert!(!acdd.log_text().contains("stopped answering OPTIONS"));
+    drop(phone);
+    assert!(acdd.wait_for_log(
+        &["SIP contact stopped answering OPTIONS", "alice"],
+        Duration::from_secs(4)
+    ));
+    assert!(acdd.wait_for_log(
+        &["reachability changed", "alice", "reachable=false"],
+        Duration::from_secs(1)
+    ));
+}
+
 /// Answers every OPTIONS received for `during` with 200; returns how many.
 fn answer_options(phone: &mut SipClient, during: Duration) -> usize {
     let deadline = std::time::Instant::now() + during;
