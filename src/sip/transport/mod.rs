@@ -104,9 +104,11 @@ impl Outbound {
         }
     }
 
-    /// The UDP socket of the same address family as `peer`.
+    /// The UDP socket that can reach `peer`: same address family, or a dual-stack `[::]`.
     pub fn udp_for(&self, peer: SocketAddr) -> Option<usize> {
-        self.udp.iter().position(|(_, local)| local.is_ipv4() == peer.is_ipv4())
+        self.udp
+            .iter()
+            .position(|(_, local)| local.is_ipv4() == peer.is_ipv4() || local.ip() == std::net::Ipv6Addr::UNSPECIFIED)
     }
 
     /// Our address as seen on `path`, for a Via header.

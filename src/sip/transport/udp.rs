@@ -14,7 +14,8 @@ pub fn bind(address: SocketAddr) -> anyhow::Result<Arc<UdpSocket>> {
     let socket =
         Socket::new(Domain::for_address(address), Type::DGRAM, Some(Protocol::UDP)).context("creating a UDP socket")?;
     if address.is_ipv6() {
-        socket.set_only_v6(true).ok();
+        // `[::]` serves IPv4 too (as mapped addresses); a specific IPv6 address only IPv6.
+        socket.set_only_v6(!address.ip().is_unspecified()).ok();
     }
     socket.set_recv_buffer_size(BUFFER_BYTES).ok();
     socket.set_send_buffer_size(BUFFER_BYTES).ok();
