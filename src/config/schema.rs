@@ -36,6 +36,8 @@ pub struct Config {
 pub struct Listen {
     pub sip_udp: Option<SocketAddr>,
     pub sip_tcp: Option<SocketAddr>,
+    /// SIP over TLS; needs `[sip] tls_certificate` and `tls_key`.
+    pub sip_tls: Option<SocketAddr>,
     pub http: Option<SocketAddr>,
     pub lmtp: Option<SocketAddr>,
     /// RTP port range, e.g. `[20000, 20999]`.

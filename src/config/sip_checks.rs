@@ -75,6 +75,12 @@ fn check_sip(config: &Config) -> Result<(), Problem> {
             "max_message_bytes must be at least 1500".into(),
         ));
     }
+    if config.listen.sip_tls.is_some() && (sip.tls_certificate.is_none() || sip.tls_key.is_none()) {
+        return Err(Problem {
+            span: 0..0,
+            reason: "listen.sip_tls needs [sip] tls_certificate and tls_key (PEM files)".into(),
+        });
+    }
     let wants_sha256 = algorithms.iter().any(|a| a.eq_ignore_ascii_case("SHA-256"));
     let wants_other = algorithms
         .iter()

@@ -51,6 +51,9 @@ pub struct Sip {
     /// Larger messages get `513 Message Too Large`.
     #[serde(default = "default_max_message")]
     pub max_message_bytes: Spanned<u32>,
+    /// PEM certificate chain and private key for `listen.sip_tls`.
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// Where registrations are kept across restarts. Default: `registrations.tsv`
     /// beside `[storage] sqlite`.
     pub registrations_file: Option<PathBuf>,
@@ -72,6 +75,8 @@ impl Default for Sip {
             auth_failure_window_seconds: default_auth_window(),
             auth_ban_seconds: default_ban(),
             max_message_bytes: default_max_message(),
+            tls_certificate: None,
+            tls_key: None,
             registrations_file: None,
         }
     }

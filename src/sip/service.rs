@@ -14,7 +14,7 @@ use super::core::{SipCore, unix_now};
 use super::reachability::Reachability;
 use super::registrar::persist;
 use super::settings::SipSettings;
-use super::transport::{Outbound, tcp, udp};
+use super::transport::{Outbound, tcp, tls, udp};
 use super::trunk::Trunks;
 use crate::daemon::EngineHandle;
 
@@ -30,7 +30,7 @@ impl SipService {
         engine: Option<EngineHandle>,
         calls: Box<dyn IncomingCalls>,
     ) -> anyhow::Result<Option<SipService>> {
-        if settings.udp.is_none() && settings.tcp.is_none() {
+        if settings.udp.is_none() && settings.tcp.is_none() && settings.tls.is_none() {
             return Ok(None);
         }
         let (inbound_sender, inbound) = mpsc::channel(16384);
@@ -45,8 +45,16 @@ impl SipService {
             let listener = tcp::bind(address).await?;
             let local = listener.local_addr()?;
             outbound.tcp_local = Some(local);
-            tcp::spawn_listener(listener, inbound_sender.clone(), settings.max_message);
+            tcp::spawn_listener(listener, None, inbound_sender.clone(), settings.max_message);
             tracing::info!(%local, "SIP listening on TCP");
+        }
+        if let Some(address) = settings.tls {
+            let config = tls::server_config(&settings)?;
+            let listener = tcp::bind(address).await?;
+            let local = listener.local_addr()?;
+            outbound.tls_local = Some(local);
+            tcp::spawn_listener(listener, Some(config), inbound_sender.clone(), settings.max_message);
+            tracing::info!(%local, "SIP listening on TLS");
         }
         drop(inbound_sender);
 

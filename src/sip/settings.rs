@@ -29,6 +29,10 @@ pub struct TrunkSettings {
 pub struct SipSettings {
     pub udp: Option<SocketAddr>,
     pub tcp: Option<SocketAddr>,
+    pub tls: Option<SocketAddr>,
+    /// PEM files for `tls`.
+    pub tls_certificate: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub realm: String,
     pub algorithms: Vec<DigestAlgorithm>,
     pub nonce_lifetime: u64,
@@ -93,6 +97,9 @@ impl SipSettings {
         SipSettings {
             udp: config.listen.sip_udp,
             tcp: config.listen.sip_tcp,
+            tls: config.listen.sip_tls,
+            tls_certificate: sip.tls_certificate.clone(),
+            tls_key: sip.tls_key.clone(),
             algorithms: sip
                 .algorithms
                 .get_ref()

@@ -60,12 +60,15 @@ pub struct Setup {
     pub extra: String,
     /// Listen on `[::1]` instead of 127.0.0.1.
     pub ipv6: bool,
+    /// Also listen on TLS with this PEM certificate and key.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 pub struct Acdd {
     child: Option<Child>,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    pub tls: Option<SocketAddr>,
     pub config: PathBuf,
     pub log: PathBuf,
 }
@@ -104,20 +107,38 @@ impl Acdd {
             format!("127.0.0.1:{port}").parse().unwrap()
         };
         let config = dir.join("acdd.toml");
+        let (tls_listen, tls_files, tls) = match &setup.tls {
+            Some((certificate, key)) => {
+                let tls: SocketAddr = format!("127.0.0.1:{}", free_port("127.0.0.1")).parse().unwrap();
+                (
+                    format!("sip_tls = \"{tls}\"\n"),
+                    format!(
+                        "tls_certificate = \"{}\"\ntls_key = \"{}\"\n",
+                        certificate.display(),
+                        key.display()
+                    ),
+                    Some(tls),
+                )
+            }
+            None => (String::new(), String::new(), None),
+        };
         let text = format!(
-            "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n\n[storage]\nsqlite = \"{}\"\n\n[sip]\n{}\n{OPERATORS}\n{}\n",
+            "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n{tls_listen}\n[storage]\nsqlite = \"{}\"\n\n[sip]\n{tls_files}{}\n{OPERATORS}\n{}\n",
             dir.join("data/acdd.db").display(),
             setup.sip,
             setup.extra
         );
         std::fs::write(&config, text).expect("writing the configuration");
-        Acdd::run(config, address)
+        let mut acdd = Acdd::run(config, address);
+        acdd.tls = tls;
+        acdd
     }
 
     /// Starts acdd again on an existing configuration (after `stop`).
     pub fn restart(&mut self) {
         self.stop();
-        let again = Acdd::run(self.config.clone(), self.udp);
+        let mut again = Acdd::run(self.config.clone(), self.udp);
+        again.tls = self.tls;
         *self = again;
     }
 
@@ -138,12 +159,13 @@ impl Acdd {
             child: Some(child),
             udp: address,
             tcp: address,
+            tls: None,
             config,
             log,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if acdd.log_text().contains("SIP listening on TCP") {
+            if acdd.log_text().contains("acdd started") {
                 return acdd;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -3,7 +3,11 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::Path;
+use std::sync::Arc;
+
 use std::time::{Duration, Instant};
+use tokio_rustls::rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use acdd::sip::auth::digest::{Challenge, DigestAlgorithm, expected_response, ha1};
 
@@ -57,6 +61,7 @@ impl Reply {
 enum Socket {
     Udp(UdpSocket),
     Tcp(TcpStream, Vec<u8>),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>, Vec<u8>),
 }
 
 pub struct SipClient {
@@ -90,10 +95,40 @@ impl SipClient {
         }
     }
 
+    /// A TLS client trusting only the PEM certificate `ca`.
+    pub fn tls(server: SocketAddr, ca: &Path) -> SipClient {
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = RootCertStore::empty();
+        for certificate in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+            roots.add(certificate.unwrap()).unwrap();
+        }
+        let config = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls_pki_types::ServerName::IpAddress(server.ip().into());
+        let connection = ClientConnection::new(Arc::new(config), name).unwrap();
+        let tcp = TcpStream::connect(server).expect("connecting to acdd over TLS");
+        let local = tcp.local_addr().unwrap();
+        let mut stream = StreamOwned::new(connection, tcp);
+        while stream.conn.is_handshaking() {
+            stream
+                .conn
+                .complete_io(&mut stream.sock)
+                .expect("TLS handshake with acdd");
+        }
+        SipClient {
+            socket: Socket::Tls(Box::new(stream), Vec::new()),
+            server,
+            local,
+            serial: 0,
+        }
+    }
+
     pub fn transport(&self) -> &'static str {
         match self.socket {
             Socket::Udp(_) => "UDP",
             Socket::Tcp(..) => "TCP",
+            Socket::Tls(..) => "TLS",
         }
     }
 
@@ -108,6 +143,10 @@ impl SipClient {
                 socket.send_to(bytes, self.server).expect("sending UDP");
             }
             Socket::Tcp(stream, _) => stream.write_all(bytes).expect("writing TCP"),
+            Socket::Tls(stream, _) => {
+                stream.write_all(bytes).expect("writing TLS");
+                stream.flush().expect("flushing TLS");
+            }
         }
     }
 
@@ -121,30 +160,12 @@ impl SipClient {
                 Some(buffer[..n].to_vec())
             }
             Socket::Tcp(stream, pending) => {
-                let deadline = Instant::now() + timeout;
-                loop {
-                    if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
-                        let length = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        if pending.len() >= end + 4 + length {
-                            return Some(pending.drain(..end + 4 + length).collect());
-                        }
-                    }
-                    let left = deadline.checked_duration_since(Instant::now())?;
-                    stream
-                        .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-                        .unwrap();
-                    let mut chunk = [0u8; 16384];
-                    match stream.read(&mut chunk) {
-                        Ok(0) => return None,
-                        Ok(n) => pending.extend_from_slice(&chunk[..n]),
-                        Err(_) => return None,
-                    }
-                }
+                let socket = stream.try_clone().unwrap();
+                read_message(stream, &socket, pending, timeout)
+            }
+            Socket::Tls(stream, pending) => {
+                let socket = stream.sock.try_clone().unwrap();
+                read_message(stream.as_mut(), &socket, pending, timeout)
             }
         }
     }
@@ -279,4 +300,37 @@ pub fn authorize(
         "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm={}, qop=auth, nc={nc}, cnonce=\"{cnonce}\"",
         algorithm.name()
     )
+}
+
+/// One Content-Length framed message from a stream, or `None` after `timeout` or at its end.
+fn read_message(
+    stream: &mut impl Read,
+    socket: &TcpStream,
+    pending: &mut Vec<u8>,
+    timeout: Duration,
+) -> Option<Vec<u8>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if pending.len() >= end + 4 + length {
+                return Some(pending.drain(..end + 4 + length).collect());
+            }
+        }
+        let left = deadline.checked_duration_since(Instant::now())?;
+        socket
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        let mut chunk = [0u8; 16384];
+        match stream.read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            Err(_) => return None,
+        }
+    }
 }

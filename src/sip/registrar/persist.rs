@@ -17,7 +17,8 @@ pub fn save(file: &FsPath, bindings: &Bindings) -> std::io::Result<()> {
         for b in list {
             let (transport, peer) = match b.path {
                 Path::Udp { peer, .. } => ("udp", peer),
-                Path::Tcp { peer, .. } => ("tcp", peer),
+                Path::Tcp { peer, tls: false, .. } => ("tcp", peer),
+                Path::Tcp { peer, tls: true, .. } => ("tls", peer),
             };
             let fields = [
                 operator.as_str(),
@@ -45,7 +46,7 @@ pub fn save(file: &FsPath, bindings: &Bindings) -> std::io::Result<()> {
 }
 
 /// Reads the file; bindings already expired at `now` are left out. UDP
-/// bindings are sent through `udp_socket_for(peer)`; TCP ones keep a dead
+/// bindings are sent through `udp_socket_for(peer)`; TCP and TLS ones keep a dead
 /// connection id and are marked not alive until the phone registers again.
 pub fn load(
     file: &FsPath,
@@ -76,7 +77,14 @@ pub fn load(
                 Some(socket) => (Path::Udp { socket, peer }, true),
                 None => continue,
             },
-            _ => (Path::Tcp { connection: 0, peer }, false),
+            other => (
+                Path::Tcp {
+                    connection: 0,
+                    peer,
+                    tls: other == "tls",
+                },
+                false,
+            ),
         };
         bindings.upsert(
             operator,

@@ -3,6 +3,7 @@
 //! reads UDP itself and owns the `Outbound` table of sockets and connections.
 
 pub mod tcp;
+pub mod tls;
 pub mod udp;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ pub type ConnectionId = u64;
 pub enum Transport {
     Udp,
     Tcp,
+    Tls,
 }
 
 impl Transport {
@@ -25,6 +27,7 @@ impl Transport {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
         }
     }
 }
@@ -32,8 +35,16 @@ impl Transport {
 /// Where a message came from, and so where its answer goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Path {
-    Udp { socket: usize, peer: SocketAddr },
-    Tcp { connection: ConnectionId, peer: SocketAddr },
+    Udp {
+        socket: usize,
+        peer: SocketAddr,
+    },
+    /// A TCP connection, TLS-wrapped when `tls`.
+    Tcp {
+        connection: ConnectionId,
+        peer: SocketAddr,
+        tls: bool,
+    },
 }
 
 impl Path {
@@ -46,7 +57,8 @@ impl Path {
     pub fn transport(&self) -> Transport {
         match self {
             Path::Udp { .. } => Transport::Udp,
-            Path::Tcp { .. } => Transport::Tcp,
+            Path::Tcp { tls: false, .. } => Transport::Tcp,
+            Path::Tcp { tls: true, .. } => Transport::Tls,
         }
     }
 }
@@ -80,6 +92,7 @@ pub struct Outbound {
     pub udp: Vec<(Arc<UdpSocket>, SocketAddr)>,
     pub tcp: HashMap<ConnectionId, mpsc::UnboundedSender<Write>>,
     pub tcp_local: Option<SocketAddr>,
+    pub tls_local: Option<SocketAddr>,
 }
 
 impl Outbound {
@@ -115,7 +128,8 @@ impl Outbound {
     pub fn local_for(&self, path: Path) -> Option<SocketAddr> {
         match path {
             Path::Udp { socket, .. } => self.udp.get(socket).map(|(_, local)| *local),
-            Path::Tcp { .. } => self.tcp_local,
+            Path::Tcp { tls: false, .. } => self.tcp_local,
+            Path::Tcp { tls: true, .. } => self.tls_local,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! TCP: accepts connections; one task per connection frames the byte stream
-//! into messages for the core and writes what the core sends back. A message
+//! TCP and TLS: accepts connections (TLS: completes the handshake first);
+//! one task per connection frames the byte stream into messages for the core
+//! and writes what the core sends back. A message
 //! left incomplete for `PARTIAL_TIMEOUT`, or a connection with no traffic
 //! either way for `IDLE_TIMEOUT`, closes the connection.
 
@@ -8,14 +9,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 use super::{ConnectionId, Inbound, Path, Write};
 use crate::sip::wire::{Frame, next_frame};
 
 const PARTIAL_TIMEOUT: Duration = Duration::from_secs(5);
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longer than the default qualify interval, so a registered phone's
 /// connection stays up on OPTIONS alone.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -28,13 +33,35 @@ pub async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding SIP TCP to {address}"))
 }
 
-pub fn spawn_listener(listener: TcpListener, core: mpsc::Sender<Inbound>, max_size: usize) {
+/// Accepts connections; with `tls`, each is a TLS connection once its handshake completes.
+pub fn spawn_listener(
+    listener: TcpListener,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    core: mpsc::Sender<Inbound>,
+    max_size: usize,
+) {
+    let acceptor = tls.map(TlsAcceptor::from);
     tokio::spawn(async move {
         loop {
             match listener.accept().await {
                 Ok((stream, peer)) => {
                     let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(serve(stream, peer, connection, core.clone(), max_size));
+                    let core = core.clone();
+                    match &acceptor {
+                        None => {
+                            tokio::spawn(serve(stream, peer, connection, false, core, max_size));
+                        }
+                        Some(acceptor) => {
+                            let handshake = acceptor.accept(stream);
+                            tokio::spawn(async move {
+                                match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                                    Ok(Ok(stream)) => serve(stream, peer, connection, true, core, max_size).await,
+                                    Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "SIP TCP accept failed");
@@ -45,13 +72,22 @@ pub fn spawn_listener(listener: TcpListener, core: mpsc::Sender<Inbound>, max_si
     });
 }
 
-async fn serve(stream: TcpStream, peer: SocketAddr, connection: ConnectionId, core: mpsc::Sender<Inbound>, max: usize) {
+async fn serve<S>(
+    stream: S,
+    peer: SocketAddr,
+    connection: ConnectionId,
+    tls: bool,
+    core: mpsc::Sender<Inbound>,
+    max: usize,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (writer, mut writes) = mpsc::unbounded_channel();
     if core.send(Inbound::Connected { connection, writer }).await.is_err() {
         return;
     }
-    let path = Path::Tcp { connection, peer };
-    let (mut reader, mut write_half) = stream.into_split();
+    let path = Path::Tcp { connection, peer, tls };
+    let (mut reader, mut write_half) = tokio::io::split(stream);
     let mut buffer: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 16384];
     let mut reading = true;
