@@ -130,4 +130,17 @@ impl SipCore {
         let bytes = ResponseBuilder::new(&request.headers, code, reason_phrase(code), &tag).build();
         self.reply(key, path, code, bytes);
     }
+
+    pub(super) fn simple_with_reason(
+        &mut self,
+        request: &Request,
+        key: &TransactionKey,
+        path: Path,
+        code: u16,
+        reason: &str,
+    ) {
+        let tag = self.new_tag();
+        let bytes = ResponseBuilder::new(&request.headers, code, reason, &tag).build();
+        self.reply(key, path, code, bytes);
+    }
 }

@@ -3,7 +3,7 @@
 //! call goes through the `IncomingCalls` seam, which gives the final answer.
 
 use super::SipCore;
-use super::register::Identity;
+use super::authenticate::Identity;
 use crate::sip::auth::verifier::Principal;
 use crate::sip::calls::{CallVerdict, Caller, IncomingCall};
 use crate::sip::transaction::key::TransactionKey;

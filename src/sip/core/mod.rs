@@ -3,6 +3,7 @@
 //! socket itself; TCP connection tasks feed it framed messages. It parses,
 //! screens, dispatches and answers. No locks.
 
+mod authenticate;
 mod dispatch;
 mod invite;
 mod register;
@@ -136,13 +137,19 @@ impl SipCore {
             Inbound::Closed { connection } => {
                 self.outbound.tcp.remove(&connection);
             }
-            Inbound::Message {
-                bytes,
-                path,
-                close_after,
-            } => {
-                self.message(&bytes, path);
-                if close_after && let Path::Tcp { connection, .. } = path {
+            Inbound::Message { bytes, path } => self.message(&bytes, path),
+            Inbound::Unframable { head, path, too_large } => {
+                if too_large {
+                    let headers = super::wire::parse::head_headers(&head);
+                    if headers.count("via") > 0 {
+                        let tag = self.new_tag();
+                        let bytes = ResponseBuilder::new(&headers, 513, reason_phrase(513), &tag).build();
+                        self.outbound.send(path, bytes);
+                    }
+                } else {
+                    self.message(&head, path);
+                }
+                if let Path::Tcp { connection, .. } = path {
                     self.outbound.close(connection);
                 }
             }

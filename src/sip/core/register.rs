@@ -1,57 +1,16 @@
 //! REGISTER: the To AOR must be SIP, the sender must authenticate as the
 //! operator owning that AOR, then the registrar applies the contacts.
 
-use std::time::Instant;
-
+use super::authenticate::Identity;
 use super::{SipCore, unix_now};
-use crate::sip::auth::verifier::{Principal, Verdict};
+use crate::sip::auth::verifier::Principal;
 use crate::sip::registrar::register::{RegisterOutcome, apply};
 use crate::sip::transaction::key::TransactionKey;
 use crate::sip::transport::Path;
 use crate::sip::wire::uri::Uri;
 use crate::sip::wire::{Request, ResponseBuilder};
 
-/// How a request's sender proved who they are, or what to answer instead.
-pub(super) enum Identity {
-    Known(Principal),
-    /// The answer was sent already (401, 403).
-    Answered,
-}
-
 impl SipCore {
-    /// Digest authentication with throttling; answers 401/403 itself.
-    pub(super) fn authenticate(&mut self, request: &Request, key: &TransactionKey, path: Path) -> Identity {
-        let source = path.peer().ip();
-        let now = Instant::now();
-        if self.throttle.is_banned(source, now) {
-            self.simple_with_reason(request, key, path, 403, "Forbidden (too many failed authentications)");
-            return Identity::Answered;
-        }
-        let unix = unix_now();
-        match self
-            .verifier
-            .verify(&request.method, request.headers.get("authorization"), unix)
-        {
-            Verdict::Authenticated(principal) => Identity::Known(principal),
-            Verdict::Challenge { stale } => {
-                let challenges = self.verifier.challenges(unix, stale);
-                let tag = self.new_tag();
-                let mut response = ResponseBuilder::new(&request.headers, 401, "Unauthorized", &tag);
-                for challenge in &challenges {
-                    response = response.header("WWW-Authenticate", challenge);
-                }
-                self.reply(key, path, 401, response.build());
-                Identity::Answered
-            }
-            Verdict::Failed { username, why } => {
-                tracing::warn!(source = %source, username = %username, why, method = %request.method, "SIP authentication failed");
-                self.throttle.failed(source, now);
-                self.simple(request, key, path, 403);
-                Identity::Answered
-            }
-        }
-    }
-
     pub(super) fn register(&mut self, request: &Request, key: &TransactionKey, path: Path) {
         let Uri::Sip(to) = &request.to.uri else {
             self.simple_with_reason(request, key, path, 400, "To is not a SIP or SIPS URI");
@@ -99,18 +58,5 @@ impl SipCore {
                 self.simple_with_reason(request, key, path, 403, "Forbidden (too many contacts)")
             }
         }
-    }
-
-    pub(super) fn simple_with_reason(
-        &mut self,
-        request: &Request,
-        key: &TransactionKey,
-        path: Path,
-        code: u16,
-        reason: &str,
-    ) {
-        let tag = self.new_tag();
-        let bytes = ResponseBuilder::new(&request.headers, code, reason, &tag).build();
-        self.reply(key, path, code, bytes);
     }
 }

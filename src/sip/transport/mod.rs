@@ -74,8 +74,13 @@ pub enum Inbound {
     Message {
         bytes: Vec<u8>,
         path: Path,
-        /// A stream message that could not be framed: answer it, then close.
-        close_after: bool,
+    },
+    /// The headers of a stream message that cannot be framed (bad or repeated
+    /// Content-Length, or larger than allowed): answer if possible, then close.
+    Unframable {
+        head: Vec<u8>,
+        path: Path,
+        too_large: bool,
     },
     Connected {
         connection: ConnectionId,

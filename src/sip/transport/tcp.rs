@@ -143,29 +143,13 @@ async fn frame_all(buffer: &mut Vec<u8>, path: Path, core: &mpsc::Sender<Inbound
             }
             Frame::Complete(n) => {
                 let bytes: Vec<u8> = buffer.drain(..n).collect();
-                let _ = core
-                    .send(Inbound::Message {
-                        bytes,
-                        path,
-                        close_after: false,
-                    })
-                    .await;
+                let _ = core.send(Inbound::Message { bytes, path }).await;
             }
             Frame::Incomplete => return Stream::Open,
             Frame::Unframable { head_len, too_large } => {
-                let mut bytes: Vec<u8> = buffer[..head_len].to_vec();
-                if too_large {
-                    // Keep the size visible to the parser so it answers 513.
-                    bytes.resize(max + 1, b' ');
-                }
+                let head = buffer[..head_len].to_vec();
                 buffer.clear();
-                let _ = core
-                    .send(Inbound::Message {
-                        bytes,
-                        path,
-                        close_after: true,
-                    })
-                    .await;
+                let _ = core.send(Inbound::Unframable { head, path, too_large }).await;
                 return Stream::CoreCloses;
             }
             Frame::Overflow => {

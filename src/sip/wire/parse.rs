@@ -166,6 +166,14 @@ pub fn parse_message(bytes: &[u8], max_size: usize) -> Result<Message, ParseErro
     }
 }
 
+/// The header fields of a message head, read leniently: enough to address
+/// a reply to a message that is refused before it is parsed (513 on TCP).
+pub fn head_headers(head: &[u8]) -> Headers {
+    let head = String::from_utf8_lossy(head);
+    let lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).skip(1);
+    read_headers(lines).0
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
