@@ -3,7 +3,7 @@
 
 pub mod engine_task;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
@@ -40,7 +40,13 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     loop {
         tokio::select! {
-            _ = hangup.recv() => reload(&config_path, &handle),
+            _ = hangup.recv() => {
+                if let (Some(new), Some(sip)) = (reload(&config_path, &handle), &sip) {
+                    let settings = crate::sip::SipSettings::from_config(&new);
+                    let calls = Box::new(crate::sip::NoTelephony::new(settings.routed_numbers.clone()));
+                    sip.reconfigure(settings, calls).await;
+                }
+            }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -53,12 +59,17 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
-fn reload(path: &PathBuf, engine: &EngineHandle) {
+/// Returns the new configuration for the adapters.
+fn reload(path: &Path, engine: &EngineHandle) -> Option<Config> {
     match config::load(path) {
         Ok(new) => {
             engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
             tracing::info!("configuration reloaded");
+            Some(new)
         }
-        Err(error) => tracing::error!(%error, "reload refused; keeping the running configuration"),
+        Err(error) => {
+            tracing::error!(%error, "reload refused; keeping the running configuration");
+            None
+        }
     }
 }

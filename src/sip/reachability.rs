@@ -21,6 +21,11 @@ impl Reachability {
         }
     }
 
+    /// Operator ids after the engine took a new configuration.
+    pub fn set_ids(&mut self, ids: HashMap<String, OperatorId>) {
+        self.ids = ids;
+    }
+
     pub fn report(&mut self, operator: &str, reachable: bool) {
         let before = self.last.insert(operator.to_string(), reachable).unwrap_or(false);
         if before == reachable {

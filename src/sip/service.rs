@@ -3,6 +3,7 @@
 //! the transport tasks and the core task.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use anyhow::Context;
 use tokio::sync::{mpsc, oneshot};
@@ -10,17 +11,22 @@ use tokio::sync::{mpsc, oneshot};
 use super::auth::nonce::{NonceSigner, random_secret};
 use super::auth::verifier::{DigestVerifier, Principal};
 use super::calls::IncomingCalls;
-use super::core::{SipCore, unix_now};
+use super::core::{Reconfiguration, SipCore, unix_now};
 use super::reachability::Reachability;
 use super::registrar::persist;
 use super::settings::SipSettings;
 use super::transport::{Outbound, tcp, tls, udp};
 use super::trunk::Trunks;
 use crate::daemon::EngineHandle;
+use crate::engine::OperatorId;
 
 /// A running SIP layer.
 pub struct SipService {
     stop: oneshot::Sender<oneshot::Sender<()>>,
+    changes: mpsc::UnboundedSender<Reconfiguration>,
+    engine: Option<EngineHandle>,
+    /// The listener addresses it was started with (changing them needs a restart).
+    listening: [Option<SocketAddr>; 3],
 }
 
 impl SipService {
@@ -64,47 +70,34 @@ impl SipService {
             settings.algorithms.clone(),
             NonceSigner::new(secret, settings.nonce_lifetime),
         );
-        for operator in &settings.operators {
-            verifier.add_account(
-                &operator.username,
-                Principal::Operator(operator.id.clone()),
-                operator.secret.clone(),
-            );
-        }
-        for trunk in &settings.trunks {
-            if let Some((username, secret)) = &trunk.credentials {
-                verifier.add_account(username, Principal::Trunk(trunk.name.clone()), secret.clone());
-            }
-        }
-        let trunks = Trunks::new(
-            settings
-                .trunks
-                .iter()
-                .map(|t| (t.name.clone(), t.sources.clone()))
-                .collect(),
-        );
+        add_accounts(&mut verifier, &settings);
+        let trunks = trunks_of(&settings);
         let bindings = persist::load(&settings.registrations_file, unix_now(), |peer| outbound.udp_for(peer))
             .with_context(|| format!("reading registrations from {}", settings.registrations_file.display()))?;
-        let ids = match &engine {
-            Some(engine) => {
-                let names: Vec<String> = settings.operators.iter().map(|o| o.id.clone()).collect();
-                engine
-                    .query(move |e| {
-                        names
-                            .iter()
-                            .filter_map(|n| Some((n.clone(), e.operator_id(n)?)))
-                            .collect::<HashMap<_, _>>()
-                    })
-                    .await
-                    .unwrap_or_default()
-            }
-            None => HashMap::new(),
-        };
-        let reachability = Reachability::new(engine, ids);
+        let ids = operator_ids(engine.as_ref(), &settings).await;
+        let reachability = Reachability::new(engine.clone(), ids);
+        let listening = [settings.udp, settings.tcp, settings.tls];
         let core = SipCore::new(settings, outbound, verifier, bindings, reachability, trunks, calls);
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(core.run(inbound, stopped));
-        Ok(Some(SipService { stop }))
+        let (changes, reconfigurations) = mpsc::unbounded_channel();
+        tokio::spawn(core.run(inbound, reconfigurations, stopped));
+        Ok(Some(SipService {
+            stop,
+            changes,
+            engine,
+            listening,
+        }))
+    }
+
+    /// Applies a reloaded configuration: accounts, trunks, registrar policy,
+    /// timers and limits. Call it after the engine got the same configuration,
+    /// so that new operators have ids. Listener changes need a restart.
+    pub async fn reconfigure(&self, settings: SipSettings, calls: Box<dyn IncomingCalls>) {
+        if [settings.udp, settings.tcp, settings.tls] != self.listening {
+            tracing::warn!("SIP listener addresses changed; they take effect after a restart");
+        }
+        let ids = operator_ids(self.engine.as_ref(), &settings).await;
+        let _ = self.changes.send(Reconfiguration { settings, ids, calls });
     }
 
     /// Stops the core after it saved the registrations.
@@ -114,4 +107,47 @@ impl SipService {
             let _ = finished.await;
         }
     }
+}
+
+/// Every operator and trunk with credentials becomes a digest account.
+pub(super) fn add_accounts(verifier: &mut DigestVerifier, settings: &SipSettings) {
+    for operator in &settings.operators {
+        verifier.add_account(
+            &operator.username,
+            Principal::Operator(operator.id.clone()),
+            operator.secret.clone(),
+        );
+    }
+    for trunk in &settings.trunks {
+        if let Some((username, secret)) = &trunk.credentials {
+            verifier.add_account(username, Principal::Trunk(trunk.name.clone()), secret.clone());
+        }
+    }
+}
+
+pub(super) fn trunks_of(settings: &SipSettings) -> Trunks {
+    Trunks::new(
+        settings
+            .trunks
+            .iter()
+            .map(|t| (t.name.clone(), t.sources.clone()))
+            .collect(),
+    )
+}
+
+/// The engine's id of every configured operator.
+async fn operator_ids(engine: Option<&EngineHandle>, settings: &SipSettings) -> HashMap<String, OperatorId> {
+    let Some(engine) = engine else {
+        return HashMap::new();
+    };
+    let names: Vec<String> = settings.operators.iter().map(|o| o.id.clone()).collect();
+    engine
+        .query(move |e| {
+            names
+                .iter()
+                .filter_map(|n| Some((n.clone(), e.operator_id(n)?)))
+                .collect::<HashMap<_, _>>()
+        })
+        .await
+        .unwrap_or_default()
 }

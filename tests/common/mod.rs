@@ -207,6 +207,13 @@ impl Acdd {
         let _ = child.wait();
     }
 
+    /// Sends SIGHUP: acdd reloads its configuration.
+    pub fn reload(&self) {
+        let pid = self.child.as_ref().expect("acdd is running").id();
+        let status = Command::new("kill").arg("-HUP").arg(pid.to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))

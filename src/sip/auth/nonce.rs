@@ -40,6 +40,10 @@ impl NonceSigner {
         }
     }
 
+    pub fn set_lifetime(&mut self, seconds: u64) {
+        self.lifetime = seconds;
+    }
+
     pub fn lifetime(&self) -> u64 {
         self.lifetime
     }

@@ -29,6 +29,13 @@ impl AuthThrottle {
         }
     }
 
+    /// New limits; bans in force stay.
+    pub fn reconfigure(&mut self, limit: u32, window: Duration, ban: Duration) {
+        let banned = std::mem::take(&mut self.banned);
+        *self = AuthThrottle::new(limit, window, ban);
+        self.banned = banned;
+    }
+
     /// Whether `source` is banned now.
     pub fn is_banned(&mut self, source: IpAddr, now: Instant) -> bool {
         match self.banned.get(&source) {

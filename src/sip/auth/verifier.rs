@@ -84,6 +84,16 @@ impl DigestVerifier {
         }
     }
 
+    /// New realm, algorithms, nonce lifetime and no accounts; issued nonces
+    /// and their counts stay valid.
+    pub fn reconfigure(&mut self, realm: String, algorithms: Vec<DigestAlgorithm>, nonce_lifetime: u64) {
+        self.dummy = Secret::from_password("nobody", &realm, "no password at all");
+        self.realm = realm;
+        self.algorithms = algorithms;
+        self.signer.set_lifetime(nonce_lifetime);
+        self.accounts.clear();
+    }
+
     pub fn add_account(&mut self, username: &str, principal: Principal, secret: Secret) {
         self.accounts.insert(username.to_lowercase(), (principal, secret));
     }

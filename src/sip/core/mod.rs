@@ -6,6 +6,7 @@
 mod authenticate;
 mod dispatch;
 mod invite;
+mod reconfigure;
 mod register;
 mod upkeep;
 
@@ -27,6 +28,8 @@ use super::transaction::server::ServerTransactions;
 use super::transport::{Inbound, Outbound, Path};
 use super::trunk::Trunks;
 use super::wire::{Message, ParseError, ResponseBuilder, reason_phrase};
+
+pub use reconfigure::Reconfiguration;
 
 /// Which contact a qualify OPTIONS is probing.
 #[derive(Clone, Debug)]
@@ -94,7 +97,12 @@ impl SipCore {
     }
 
     /// Runs until `stop` fires or every transport is gone; saves registrations on the way out.
-    pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut stop: oneshot::Receiver<oneshot::Sender<()>>) {
+    pub async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut reconfigurations: mpsc::UnboundedReceiver<Reconfiguration>,
+        mut stop: oneshot::Receiver<oneshot::Sender<()>>,
+    ) {
         self.announce_restored_bindings();
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -118,6 +126,7 @@ impl SipCore {
                     Some(message) => self.inbound(message),
                     None => streams_open = false,
                 },
+                Some(change) = reconfigurations.recv() => self.reconfigure(change),
                 _ = tick.tick() => self.poll_transactions(Instant::now()),
                 _ = housekeeping.tick() => self.housekeeping(Instant::now()),
                 reply = &mut stop => break reply.ok(),
