@@ -7,3 +7,4 @@ pub mod engine;
 pub mod eventlog;
 pub mod media;
 pub mod metrics;
+pub mod sip;

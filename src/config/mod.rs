@@ -4,6 +4,8 @@
 
 mod engine_setup;
 pub mod schema;
+mod sip_checks;
+pub mod sip_schema;
 mod summary;
 mod validate;
 

@@ -26,6 +26,10 @@ pub struct Config {
     #[serde(default)]
     pub routes: Routes,
     #[serde(default)]
+    pub sip: Sip,
+    #[serde(default)]
+    pub trunks: Vec<Trunk>,
+    #[serde(default)]
     pub shutdown: Shutdown,
 }
 
@@ -54,6 +58,8 @@ impl Default for Shutdown {
 pub struct Listen {
     pub sip_udp: Option<SocketAddr>,
     pub sip_tcp: Option<SocketAddr>,
+    /// SIP over TLS; needs `[sip] tls_certificate` and `tls_key`.
+    pub sip_tls: Option<SocketAddr>,
     pub http: Option<SocketAddr>,
     pub lmtp: Option<SocketAddr>,
     /// RTP port range, e.g. `[20000, 20999]`.
@@ -113,6 +119,8 @@ pub struct Operator {
     pub sip_password: Option<String>,
     /// MD5 HA1 (`md5(username:realm:password)`) instead of the password.
     pub sip_ha1: Option<String>,
+    /// SHA-256 HA1 (`sha256(username:realm:password)`), beside `sip_ha1` when SHA-256 digests are offered.
+    pub sip_ha1_sha256: Option<String>,
     pub api_token: Option<Spanned<String>>,
     #[serde(default)]
     pub capacity: Capacity,
@@ -378,3 +386,5 @@ pub struct FormRoute {
 fn default_creates() -> Creates {
     Creates::Lead
 }
+
+pub use super::sip_schema::{Sip, Trunk};

@@ -47,6 +47,7 @@ pub(crate) fn check(config: &Config) -> Result<(), Problem> {
     check_overflow_cycles(config)?;
     check_routes(config)?;
     check_capacities(config)?;
+    super::sip_checks::check(config)?;
     Ok(())
 }
 

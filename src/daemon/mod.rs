@@ -39,7 +39,12 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    // Signals are handled from here on: only now is the daemon started.
+    let sip_settings = crate::sip::SipSettings::from_config(&config);
+    let calls = Box::new(crate::sip::NoTelephony::new(sip_settings.routed_numbers.clone()));
+    let sip = crate::sip::SipService::start(sip_settings, Some(handle.clone()), calls)
+        .await
+        .context("starting SIP")?;
+    // Signals are handled and listeners bound from here on: only now is the daemon started.
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),
@@ -49,7 +54,13 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     systemd::ready();
     loop {
         tokio::select! {
-            _ = hangup.recv() => reload(&config_path, &handle),
+            _ = hangup.recv() => {
+                if let (Some(new), Some(sip)) = (reload(&config_path, &handle), &sip) {
+                    let settings = crate::sip::SipSettings::from_config(&new);
+                    let calls = Box::new(crate::sip::NoTelephony::new(settings.routed_numbers.clone()));
+                    sip.reconfigure(settings, calls).await;
+                }
+            }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -64,12 +75,16 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     if cut_short > 0 {
         tracing::warn!(calls = cut_short, "grace time over: calls cut short");
     }
+    if let Some(sip) = sip {
+        sip.stop().await;
+    }
     tracing::info!("acdd stopped");
     Ok(())
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
-fn reload(path: &Path, engine: &EngineHandle) {
+/// Returns the new configuration for the adapters.
+fn reload(path: &Path, engine: &EngineHandle) -> Option<Config> {
     systemd::reloading();
     let result = config::load(path);
     systemd::reloaded();
@@ -77,7 +92,11 @@ fn reload(path: &Path, engine: &EngineHandle) {
         Ok(new) => {
             engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
             tracing::info!("configuration reloaded");
+            Some(new)
         }
-        Err(error) => tracing::error!(%error, "reload refused; keeping the running configuration"),
+        Err(error) => {
+            tracing::error!(%error, "reload refused; keeping the running configuration");
+            None
+        }
     }
 }

@@ -1,0 +1,150 @@
+//! Builds responses to received requests (RFC 3261 §8.2.6): Via, From, To,
+//! Call-ID and CSeq copied from the request, a To tag added, then our headers.
+
+use super::headers::Headers;
+use super::name_addr::parse_name_addr;
+
+pub struct ResponseBuilder {
+    text: String,
+    body: Vec<u8>,
+    content_type: Option<String>,
+}
+
+/// The standard reason phrase of the codes acdd sends.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Trying",
+        180 => "Ringing",
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        423 => "Interval Too Brief",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        483 => "Too Many Hops",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        _ => "Unknown",
+    }
+}
+
+impl ResponseBuilder {
+    /// A response to a request with these headers; `to_tag` is added to To
+    /// when the request's To has no tag and `code > 100`.
+    pub fn new(request: &Headers, code: u16, reason: &str, to_tag: &str) -> ResponseBuilder {
+        let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
+        let mut text = format!("SIP/2.0 {code} {reason}\r\n");
+        for via in request.all("via") {
+            text.push_str(&format!("Via: {via}\r\n"));
+        }
+        if let Some(from) = request.get("from") {
+            text.push_str(&format!("From: {from}\r\n"));
+        }
+        if let Some(to) = request.get("to") {
+            let has_tag = parse_name_addr(to).map(|n| n.tag().is_some()).unwrap_or(true);
+            if has_tag || code == 100 {
+                text.push_str(&format!("To: {to}\r\n"));
+            } else {
+                text.push_str(&format!("To: {to};tag={to_tag}\r\n"));
+            }
+        }
+        for name in ["call-id", "cseq"] {
+            if let Some(value) = request.get(name) {
+                let label = if name == "call-id" { "Call-ID" } else { "CSeq" };
+                text.push_str(&format!("{label}: {value}\r\n"));
+            }
+        }
+        text.push_str("Server: acdd\r\n");
+        ResponseBuilder {
+            text,
+            body: Vec::new(),
+            content_type: None,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.text.push_str(name);
+        self.text.push_str(": ");
+        self.text.push_str(value);
+        self.text.push_str("\r\n");
+        self
+    }
+
+    pub fn body(mut self, content_type: &str, body: Vec<u8>) -> Self {
+        self.content_type = Some(content_type.to_string());
+        self.body = body;
+        self
+    }
+
+    pub fn build(self) -> Vec<u8> {
+        let mut text = self.text;
+        if let Some(content_type) = &self.content_type {
+            text.push_str(&format!("Content-Type: {content_type}\r\n"));
+        }
+        text.push_str(&format!("Content-Length: {}\r\n\r\n", self.body.len()));
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::wire::headers::Header;
+
+    #[test]
+    fn copies_the_dialog_headers_and_tags_to() {
+        let headers = Headers(vec![
+            Header {
+                name: "via".into(),
+                value: "SIP/2.0/UDP a;branch=z9hG4bK1".into(),
+            },
+            Header {
+                name: "via".into(),
+                value: "SIP/2.0/UDP b;branch=z9hG4bK2".into(),
+            },
+            Header {
+                name: "from".into(),
+                value: "<sip:a@b>;tag=9".into(),
+            },
+            Header {
+                name: "to".into(),
+                value: "<sip:c@d>".into(),
+            },
+            Header {
+                name: "call-id".into(),
+                value: "id1".into(),
+            },
+            Header {
+                name: "cseq".into(),
+                value: "4 OPTIONS".into(),
+            },
+        ]);
+        let text = String::from_utf8(
+            ResponseBuilder::new(&headers, 200, "OK", "t1")
+                .header("Allow", "INVITE")
+                .build(),
+        )
+        .unwrap();
+        assert!(text.starts_with(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nVia: SIP/2.0/UDP b;branch=z9hG4bK2\r\n"
+        ));
+        assert!(text.contains("To: <sip:c@d>;tag=t1\r\n"));
+        assert!(text.contains("CSeq: 4 OPTIONS\r\n"));
+        assert!(text.ends_with("Allow: INVITE\r\nContent-Length: 0\r\n\r\n"));
+    }
+}

@@ -1,0 +1,269 @@
+//! Shared harness for integration tests: writes a configuration with free
+//! loopback ports into a fresh directory, starts the real `acdd` binary,
+//! waits until it answers, and kills it on drop. Also a tiny SIP client.
+
+#![allow(dead_code)]
+
+pub mod sip_client;
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+static NEXT_DIR: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh directory removed on drop.
+pub struct TestDir(pub PathBuf);
+
+impl TestDir {
+    pub fn new(name: &str) -> TestDir {
+        let dir = std::env::temp_dir().join(format!(
+            "acdd-{name}-{}-{}",
+            std::process::id(),
+            NEXT_DIR.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creating a test directory");
+        TestDir(dir)
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback port free for both UDP and TCP right now.
+pub fn free_port(host: &str) -> u16 {
+    for _ in 0..50 {
+        let tcp = TcpListener::bind((host, 0)).expect("binding a probe TCP socket");
+        let port = tcp.local_addr().unwrap().port();
+        if UdpSocket::bind((host, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on {host}");
+}
+
+/// `[sip]` line offering SHA-256 (preferred) and MD5; the default is MD5 alone.
+pub const SHA256_AND_MD5: &str = "algorithms = [\"SHA-256\", \"MD5\"]\n";
+
+/// What a test wants in the configuration besides the defaults.
+#[derive(Clone, Default)]
+pub struct Setup {
+    /// Lines inside `[sip]`.
+    pub sip: String,
+    /// Whole extra tables at the end (e.g. `[[trunks]]`).
+    pub extra: String,
+    /// Listen on `[::1]` instead of 127.0.0.1.
+    pub ipv6: bool,
+    /// Also listen on TLS with this PEM certificate and key.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+pub struct Acdd {
+    child: Option<Child>,
+    pub udp: SocketAddr,
+    pub tcp: SocketAddr,
+    pub tls: Option<SocketAddr>,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+pub const OPERATORS: &str = r#"
+[[operators]]
+id = "alice"
+extension = "101"
+sip_username = "alice"
+sip_password = "alice-secret"
+
+[[operators]]
+id = "bob"
+extension = "102"
+sip_username = "bob"
+sip_password = "bob-secret"
+
+[[queues]]
+name = "support"
+channels = ["phone"]
+operators = ["alice", "bob"]
+
+[[routes.phone]]
+number = "+4930111111"
+queue = "support"
+"#;
+
+impl Acdd {
+    /// Writes the configuration into `dir` and starts acdd.
+    pub fn start(dir: &Path, setup: &Setup) -> Acdd {
+        let host = if setup.ipv6 { "::1" } else { "127.0.0.1" };
+        let port = free_port(host);
+        let address: SocketAddr = if setup.ipv6 {
+            format!("[::1]:{port}").parse().unwrap()
+        } else {
+            format!("127.0.0.1:{port}").parse().unwrap()
+        };
+        let config = dir.join("acdd.toml");
+        let (tls_listen, tls_files, tls) = match &setup.tls {
+            Some((certificate, key)) => {
+                let tls: SocketAddr = format!("127.0.0.1:{}", free_port("127.0.0.1")).parse().unwrap();
+                (
+                    format!("sip_tls = \"{tls}\"\n"),
+                    format!(
+                        "tls_certificate = \"{}\"\ntls_key = \"{}\"\n",
+                        certificate.display(),
+                        key.display()
+                    ),
+                    Some(tls),
+                )
+            }
+            None => (String::new(), String::new(), None),
+        };
+        let text = format!(
+            "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n{tls_listen}\n[storage]\nsqlite = \"{}\"\n\n[sip]\n{tls_files}{}\n{OPERATORS}\n{}\n",
+            dir.join("data/acdd.db").display(),
+            setup.sip,
+            setup.extra
+        );
+        std::fs::write(&config, text).expect("writing the configuration");
+        let mut acdd = Acdd::run(config, address);
+        acdd.tls = tls;
+        acdd
+    }
+
+    /// Starts acdd again on an existing configuration (after `stop`).
+    pub fn restart(&mut self) {
+        self.stop();
+        let mut again = Acdd::run(self.config.clone(), self.udp);
+        again.tls = self.tls;
+        *self = again;
+    }
+
+    fn run(config: PathBuf, address: SocketAddr) -> Acdd {
+        let dir = config.parent().unwrap().to_path_buf();
+        let log = dir.join(format!("acdd-{}.log", rand_ish()));
+        let log_file = std::fs::File::create(&log).expect("creating the log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_acdd"))
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("ACDD_LOG", "info,acdd::sip=debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("starting acdd");
+        let acdd = Acdd {
+            child: Some(child),
+            udp: address,
+            tcp: address,
+            tls: None,
+            config,
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if acdd.log_text().contains("acdd started") {
+                return acdd;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("acdd did not start listening; log:\n{}", acdd.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        let raw = std::fs::read_to_string(&self.log).unwrap_or_default();
+        strip_ansi(&raw)
+    }
+
+    /// Waits until the log holds a line containing every one of `needles`.
+    pub fn wait_for_log(&self, needles: &[&str], timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.log_text().lines().any(|l| needles.iter().all(|n| l.contains(n))) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then wait for the exit (kill after 10 s).
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Sends SIGHUP: acdd reloads its configuration.
+    pub fn reload(&self) {
+        let pid = self.child.as_ref().expect("acdd is running").id();
+        let status = Command::new("kill").arg("-HUP").arg(pid.to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+}
+
+impl Drop for Acdd {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn rand_ish() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Fails with an install hint when a peer program is missing.
+pub fn require_program(program: &str, package: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{program}` is missing: install it with `apt-get install -y {package}` (scripts/test does this)"
+    );
+}
