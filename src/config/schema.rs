@@ -25,6 +25,10 @@ pub struct Config {
     pub queues: Vec<Queue>,
     #[serde(default)]
     pub routes: Routes,
+    #[serde(default)]
+    pub crm: Crm,
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +66,43 @@ impl Default for Storage {
         Storage {
             sqlite: default_sqlite(),
             postgres: None,
+        }
+    }
+}
+
+/// CRM settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crm {
+    /// Country (ISO 3166 code, e.g. `DE`) assumed for phone numbers written
+    /// without `+`; absent: only international numbers are recognised.
+    pub phone_region: Option<Spanned<String>>,
+}
+
+/// Size limits on what channels accept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest HTTP request body (chat webhooks, forms, API calls); larger → 413.
+    #[serde(default = "default_http_body_bytes")]
+    pub http_body_bytes: usize,
+    /// Largest mail accepted over LMTP; larger → 552.
+    #[serde(default = "default_mail_bytes")]
+    pub mail_bytes: usize,
+}
+
+fn default_http_body_bytes() -> usize {
+    1024 * 1024
+}
+fn default_mail_bytes() -> usize {
+    10 * 1024 * 1024
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            http_body_bytes: default_http_body_bytes(),
+            mail_bytes: default_mail_bytes(),
         }
     }
 }

@@ -1,14 +1,19 @@
-//! Wiring: starts the engine task and the adapters, handles signals
-//! (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
+//! Wiring: opens storage, starts the engine task and the adapters, handles
+//! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use arc_swap::ArcSwap;
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::config::{self, Config};
+use crate::channels::{self, ChannelContext};
+use crate::config::{self, Config, ConfigError};
+use crate::crm::{self, Store};
 use crate::engine::{Engine, Event};
 
 pub use engine_task::EngineHandle;
@@ -23,19 +28,69 @@ pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
-    let engine = Engine::new(config.engine_setup());
+    let store: Arc<dyn Store> = Arc::new(
+        crm::sql::SqlStore::open(&config.storage)
+            .await
+            .context("opening storage")?,
+    );
+    let mut engine = Engine::new(config.engine_setup());
+    for (queue, operator) in store.rotation().await.context("reading the rotation pointers")? {
+        engine.restore_rotation(&queue, &operator);
+    }
     let handle = engine_task::spawn(engine);
+    // Both follow the engine from its first action on.
+    crm::recorder::spawn(store.clone(), handle.clone());
+    let live = crate::api::live::spawn(handle.clone(), store.clone());
+    let (http, lmtp) = (config.listen.http, config.listen.lmtp);
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),
         "acdd started"
     );
+    let config = Arc::new(ArcSwap::from_pointee(config));
+    let ctx = ChannelContext {
+        config: config.clone(),
+        store: store.clone(),
+        engine: handle.clone(),
+        live,
+    };
+    // Requests still open from before the restart go first, in their order.
+    let recovered = channels::arrival::recover(&*store, &handle)
+        .await
+        .context("re-offering open requests")?;
+    tracing::info!(recovered, "open requests re-offered");
+    if let Some(address) = lmtp {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("listening for LMTP on {address}"))?;
+        tokio::spawn(channels::lmtp::serve(listener, ctx.clone()));
+        tracing::info!(%address, "LMTP listening");
+    }
+    if let Some(address) = http {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("listening for HTTP on {address}"))?;
+        let state = crate::api::ApiState {
+            ctx: ctx.clone(),
+            config_path: config_path.clone(),
+            http: reqwest::Client::new(),
+        };
+        tokio::spawn(async move {
+            if let Err(error) = crate::api::serve(listener, state).await {
+                tracing::error!(%error, "HTTP server stopped");
+            }
+        });
+        tracing::info!(%address, "HTTP listening");
+    }
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     loop {
         tokio::select! {
-            _ = hangup.recv() => reload(&config_path, &handle),
+            _ = hangup.recv() => match reload(&config_path, &config, &handle) {
+                Ok(()) => tracing::info!("configuration reloaded"),
+                Err(error) => tracing::error!(%error, "reload refused; keeping the running configuration"),
+            },
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -45,12 +100,9 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
-fn reload(path: &PathBuf, engine: &EngineHandle) {
-    match config::load(path) {
-        Ok(new) => {
-            engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
-            tracing::info!("configuration reloaded");
-        }
-        Err(error) => tracing::error!(%error, "reload refused; keeping the running configuration"),
-    }
+pub fn reload(path: &Path, config: &ArcSwap<Config>, engine: &EngineHandle) -> Result<(), ConfigError> {
+    let new = config::load(path)?;
+    engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
+    config.store(Arc::new(new));
+    Ok(())
 }
