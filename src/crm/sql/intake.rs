@@ -19,7 +19,7 @@ struct Continued {
 
 impl SqlStore {
     pub(super) async fn receive_request(&self, new: NewRequest) -> Result<Stored, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let continued = find_thread(&mut tx, &new).await?;
         let (customer, is_new) = resolve(
             &mut tx,

@@ -59,6 +59,16 @@ impl SqlStore {
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
+
+    /// A transaction that will write. SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not write
+    /// after another connection did, and would fail instead of waiting.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
 }
 
 impl Store for SqlStore {

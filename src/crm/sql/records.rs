@@ -19,7 +19,7 @@ impl SqlStore {
     }
 
     pub(super) async fn record_assigned(&self, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(customer) = self.customer_of(&mut tx, request).await? else {
             return Ok(());
         };
@@ -35,13 +35,20 @@ impl SqlStore {
         .bind(request)
         .execute(&mut *tx)
         .await?;
+        // A customer nobody is responsible for yet gets the first operator
+        // assigned (for a lead from mail or a form: the rotation's choice).
+        sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
+            .bind(&operator)
+            .bind(customer)
+            .execute(&mut *tx)
+            .await?;
         activity(&mut tx, customer, "assigned", Some(request), Some(&operator), "assigned", at).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub(super) async fn record_transferred(&self, request: i64, from: String, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(customer) = self.customer_of(&mut tx, request).await? else {
             return Ok(());
         };
@@ -51,7 +58,7 @@ impl SqlStore {
     }
 
     pub(super) async fn record_ended(&self, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(customer) = self.customer_of(&mut tx, request).await? else {
             return Ok(());
         };
@@ -107,7 +114,7 @@ impl SqlStore {
     }
 
     pub(super) async fn record_responsible(&self, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(customer) = self.customer_of(&mut tx, request).await? else {
             return Ok(());
         };
@@ -162,7 +169,7 @@ impl SqlStore {
     }
 
     pub(super) async fn store_rotation(&self, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for (queue, operator) in pointers {
             sqlx::query(
                 "INSERT INTO engine_state (key, value) VALUES ($1, $2) \
