@@ -128,7 +128,11 @@ pub async fn find_customer(
 }
 
 /// `GET /api/v1/customers/{id}`.
-pub async fn customer(State(state): State<ApiState>, _: AdminAuth, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+pub async fn customer(
+    State(state): State<ApiState>,
+    _: AdminAuth,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
     let card = state
         .ctx
         .store

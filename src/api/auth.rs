@@ -38,10 +38,10 @@ impl FromRequestParts<ApiState> for OperatorAuth {
         // Every token is compared, so timing does not tell which one matched.
         let mut found = None;
         for operator in &config.operators {
-            if let Some(expected) = &operator.api_token {
-                if same(token, expected.get_ref()) {
-                    found = Some(operator.id.get_ref().clone());
-                }
+            if let Some(expected) = &operator.api_token
+                && same(token, expected.get_ref())
+            {
+                found = Some(operator.id.get_ref().clone());
             }
         }
         let name = found.ok_or(ApiError::Unauthorized)?;

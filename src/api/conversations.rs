@@ -75,7 +75,10 @@ pub async fn reply(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let reply: Reply = parse(&body)?;
     if reply.text.trim().is_empty() {
-        return Err(ApiError::Unprocessable(vec![FieldProblem::new("text", "must not be empty")]));
+        return Err(ApiError::Unprocessable(vec![FieldProblem::new(
+            "text",
+            "must not be empty",
+        )]));
     }
     let (conversation, request) = held(&state, &operator, id).await?;
     let message = state
@@ -166,5 +169,8 @@ pub async fn transfer(
         request: RequestId(request as u64),
         to,
     });
-    Ok((StatusCode::ACCEPTED, Json(json!({ "conversation": id, "request": request, "transferred": true }))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "conversation": id, "request": request, "transferred": true })),
+    ))
 }

@@ -43,7 +43,10 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "API request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; nothing was changed".into())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; nothing was changed".into(),
+                )
             }
         };
         (status, Json(json!({ "error": message }))).into_response()

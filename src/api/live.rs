@@ -65,9 +65,13 @@ impl OperatorEvent {
 /// How an accept or decline ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AcceptOutcome {
-    Assigned { request: i64 },
+    Assigned {
+        request: i64,
+    },
     /// The decline reached the engine.
-    Declined { request: i64 },
+    Declined {
+        request: i64,
+    },
     /// Withdrawn, expired or never existed.
     NotOpen,
     /// The offer is somebody else's.
@@ -125,7 +129,9 @@ impl LiveHandle {
 
     /// The offers open for the operator now, for a stream that just connected.
     pub async fn pending(&self, operator: OperatorId) -> Vec<OperatorEvent> {
-        self.ask(|reply| Command::Pending { operator, reply }).await.unwrap_or_default()
+        self.ask(|reply| Command::Pending { operator, reply })
+            .await
+            .unwrap_or_default()
     }
 }
 

@@ -13,12 +13,18 @@ use crate::engine::OfferId;
 
 fn settle(offer: u64, outcome: Option<AcceptOutcome>) -> Result<Json<Value>, ApiError> {
     match outcome {
-        Some(AcceptOutcome::Assigned { request }) => Ok(Json(json!({ "offer": offer, "request": request, "assigned": true }))),
-        Some(AcceptOutcome::Declined { request }) => Ok(Json(json!({ "offer": offer, "request": request, "declined": true }))),
+        Some(AcceptOutcome::Assigned { request }) => {
+            Ok(Json(json!({ "offer": offer, "request": request, "assigned": true })))
+        }
+        Some(AcceptOutcome::Declined { request }) => {
+            Ok(Json(json!({ "offer": offer, "request": request, "declined": true })))
+        }
         Some(AcceptOutcome::NotOpen) => Err(ApiError::Conflict(format!(
             "offer {offer} is not open: it was withdrawn, expired or never made"
         ))),
-        Some(AcceptOutcome::NotYours) => Err(ApiError::Forbidden(format!("offer {offer} was made to another operator"))),
+        Some(AcceptOutcome::NotYours) => Err(ApiError::Forbidden(format!(
+            "offer {offer} was made to another operator"
+        ))),
         None => Err(ApiError::Unavailable("the engine is not running".into())),
     }
 }

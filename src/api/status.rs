@@ -38,7 +38,10 @@ pub async fn update(
         Some("do_not_disturb") => Some(Presence::DoNotDisturb),
         Some("offline") => Some(Presence::Offline),
         Some(_) => {
-            problems.push(FieldProblem::new("presence", "must be online, away, do_not_disturb or offline"));
+            problems.push(FieldProblem::new(
+                "presence",
+                "must be online, away, do_not_disturb or offline",
+            ));
             None
         }
     };
@@ -76,5 +79,7 @@ pub async fn update(
             workday,
         });
     }
-    Ok(Json(json!({ "operator": operator.name, "presence": change.presence, "workday": change.workday })))
+    Ok(Json(
+        json!({ "operator": operator.name, "presence": change.presence, "workday": change.workday }),
+    ))
 }

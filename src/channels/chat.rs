@@ -53,11 +53,7 @@ pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -
         .iter()
         .find(|q| *q.name.get_ref() == queue)
         .is_some_and(|q| q.chat_tracker);
-    let region = config
-        .crm
-        .phone_region
-        .as_ref()
-        .and_then(|r| r.get_ref().parse().ok());
+    let region = config.crm.phone_region.as_ref().and_then(|r| r.get_ref().parse().ok());
 
     let mut problems = Vec::new();
     let user = message.user_id.trim();
@@ -120,7 +116,9 @@ pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -
                 new_request: true,
             })
         }
-        Stored::Appended { conversation, request, .. } => {
+        Stored::Appended {
+            conversation, request, ..
+        } => {
             let event = OperatorEvent::Message {
                 conversation,
                 request,

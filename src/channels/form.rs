@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::schema::Creates;
 use crate::crm::identity;
-use crate::crm::{Identity, LeadKind, StoreError, LeadPlan, NewRequest, Stored, Thread, now_millis};
+use crate::crm::{Identity, LeadKind, LeadPlan, NewRequest, StoreError, Stored, Thread, now_millis};
 use crate::engine::Channel;
 
 use super::{ChannelContext, ChannelError, FieldProblem, arrival};
@@ -36,11 +36,7 @@ pub async fn receive(
             channel: "form",
             name: form.to_string(),
         })?;
-    let region = config
-        .crm
-        .phone_region
-        .as_ref()
-        .and_then(|r| r.get_ref().parse().ok());
+    let region = config.crm.phone_region.as_ref().and_then(|r| r.get_ref().parse().ok());
     let value_of = |ours: &str| -> Option<(String, String)> {
         let theirs = route.fields.get(ours).map(String::as_str).unwrap_or(ours);
         submitted

@@ -240,7 +240,8 @@ impl Session {
                 match mail::deliver(&self.ctx, &recipient, &from, &data).await {
                     Ok(()) => format!("250 2.0.0 <{recipient}> delivered"),
                     Err(ChannelError::Invalid(problems)) => {
-                        let named: Vec<String> = problems.iter().map(|p| format!("{} {}", p.field, p.problem)).collect();
+                        let named: Vec<String> =
+                            problems.iter().map(|p| format!("{} {}", p.field, p.problem)).collect();
                         format!("554 5.6.0 <{recipient}> refused: {}", named.join(", "))
                     }
                     Err(ChannelError::UnknownRoute { .. }) => format!("550 5.1.1 <{recipient}> no such mailbox here"),

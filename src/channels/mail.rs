@@ -33,7 +33,12 @@ fn ids(value: &HeaderValue<'_>) -> Vec<String> {
 }
 
 /// Stores a message delivered to `mailbox` and tells the engine or the operator.
-pub async fn deliver(ctx: &ChannelContext, mailbox: &str, envelope_from: &str, data: &[u8]) -> Result<(), ChannelError> {
+pub async fn deliver(
+    ctx: &ChannelContext,
+    mailbox: &str,
+    envelope_from: &str,
+    data: &[u8],
+) -> Result<(), ChannelError> {
     let queue = {
         let config = ctx.config.load();
         let mailbox = mailbox.to_lowercase();
@@ -86,7 +91,9 @@ pub async fn deliver(ctx: &ChannelContext, mailbox: &str, envelope_from: &str, d
     let author = new.author.clone();
     match ctx.store.receive(new).await? {
         Stored::Opened(open) => arrival::announce(&ctx.engine, &open).await,
-        Stored::Appended { conversation, request, .. } => {
+        Stored::Appended {
+            conversation, request, ..
+        } => {
             let event = OperatorEvent::Message {
                 conversation,
                 request,

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::api::live::LiveHandle;
+use crate::api::live::OperatorEvent;
 use crate::config::Config;
 use crate::crm::{Store, StoreError};
-use crate::api::live::OperatorEvent;
 use crate::daemon::EngineHandle;
 use crate::engine::RequestId;
 
@@ -69,4 +69,3 @@ pub async fn notify_holder(ctx: &ChannelContext, request: i64, event: OperatorEv
         ctx.live.notify(&operator, event);
     }
 }
-

@@ -52,16 +52,16 @@ pub(crate) fn check(config: &Config) -> Result<(), Problem> {
 }
 
 fn check_crm(config: &Config) -> Result<(), Problem> {
-    if let Some(region) = &config.crm.phone_region {
-        if region.get_ref().parse::<phonenumber::country::Id>().is_err() {
-            return Err(problem(
-                region,
-                format!(
-                    "crm.phone_region {:?} is not a country code; use two capital letters such as \"DE\"",
-                    region.get_ref()
-                ),
-            ));
-        }
+    if let Some(region) = &config.crm.phone_region
+        && region.get_ref().parse::<phonenumber::country::Id>().is_err()
+    {
+        return Err(problem(
+            region,
+            format!(
+                "crm.phone_region {:?} is not a country code; use two capital letters such as \"DE\"",
+                region.get_ref()
+            ),
+        ));
     }
     if config.limits.http_body_bytes < 1024 || config.limits.mail_bytes < 1024 {
         return Err(Problem {

@@ -10,9 +10,7 @@ use super::model::Identity;
 /// Normalises a phone number to E.164; `None` when it is not a valid number.
 pub fn phone(text: &str, region: Option<Region>) -> Option<String> {
     let number = phonenumber::parse(region, text.trim()).ok()?;
-    number
-        .is_valid()
-        .then(|| number.format().mode(Mode::E164).to_string())
+    number.is_valid().then(|| number.format().mode(Mode::E164).to_string())
 }
 
 /// Normalises an e-mail address (lower case); `None` when it is not one.
@@ -28,7 +26,9 @@ pub fn email(text: &str) -> Option<String> {
         && labels
             .iter()
             .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
     (local_ok && domain_ok).then_some(address)
 }
 
@@ -37,10 +37,10 @@ pub fn find_in_text(text: &str, region: Option<Region>) -> Vec<Identity> {
     let mut found = Vec::new();
     for word in text.split(|c: char| c.is_whitespace() || "<>()[],;\"".contains(c)) {
         let word = word.trim_matches(|c: char| ".:!?'".contains(c));
-        if word.contains('@') {
-            if let Some(address) = email(word) {
-                push_new(&mut found, Identity::email(address));
-            }
+        if word.contains('@')
+            && let Some(address) = email(word)
+        {
+            push_new(&mut found, Identity::email(address));
         }
     }
     for candidate in phone_candidates(text) {
@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn phones_become_e164() {
         assert_eq!(phone("+49 30 12345678", None).as_deref(), Some("+493012345678"));
-        assert_eq!(phone("030 12345678", Some(Region::DE)).as_deref(), Some("+493012345678"));
+        assert_eq!(
+            phone("030 12345678", Some(Region::DE)).as_deref(),
+            Some("+493012345678")
+        );
         assert_eq!(phone("030 12345678", None), None);
         assert_eq!(phone("12", Some(Region::DE)), None);
     }

@@ -128,7 +128,9 @@ pub enum RequestEnd {
     Closed,
     Abandoned,
     /// Nobody took it; a callback task is created.
-    Missed { reason: String },
+    Missed {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

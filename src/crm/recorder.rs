@@ -27,14 +27,13 @@ pub fn spawn(store: Arc<dyn Store>, engine: EngineHandle) {
     tokio::spawn(async move {
         let mut saved_rotation: Vec<(String, String)> = Vec::new();
         while let Some(action) = actions.recv().await {
-            if matches!(action, Action::Offer { .. } | Action::Assign { .. }) {
-                if let Some(pointers) = engine.query(|e| e.rotation_pointers()).await {
-                    if pointers != saved_rotation {
-                        match store.save_rotation(pointers.clone()).await {
-                            Ok(()) => saved_rotation = pointers,
-                            Err(error) => tracing::error!(%error, "saving rotation pointers failed"),
-                        }
-                    }
+            if matches!(action, Action::Offer { .. } | Action::Assign { .. })
+                && let Some(pointers) = engine.query(|e| e.rotation_pointers()).await
+                && pointers != saved_rotation
+            {
+                match store.save_rotation(pointers.clone()).await {
+                    Ok(()) => saved_rotation = pointers,
+                    Err(error) => tracing::error!(%error, "saving rotation pointers failed"),
                 }
             }
             if let Err(error) = record(&*store, &engine, action).await {
@@ -56,7 +55,9 @@ async fn record(store: &dyn Store, engine: &EngineHandle, action: Action) -> Res
     let at = now_millis();
     match action {
         Action::Assign { request, operator, .. } => {
-            store.assigned(request.0 as i64, name_of(engine, operator).await, at).await
+            store
+                .assigned(request.0 as i64, name_of(engine, operator).await, at)
+                .await
         }
         Action::ChangeResponsible { request, operator } => {
             store
@@ -76,11 +77,11 @@ async fn record(store: &dyn Store, engine: &EngineHandle, action: Action) -> Res
             store.ended(request.0 as i64, end, at).await
         }
         Action::Note(Note::Closed { request, .. }) => store.ended(request.0 as i64, RequestEnd::Closed, at).await,
-        Action::Note(Note::Abandoned { request, .. }) => {
-            store.ended(request.0 as i64, RequestEnd::Abandoned, at).await
-        }
+        Action::Note(Note::Abandoned { request, .. }) => store.ended(request.0 as i64, RequestEnd::Abandoned, at).await,
         Action::Note(Note::Transferred { request, from }) => {
-            store.transferred(request.0 as i64, name_of(engine, from).await, at).await
+            store
+                .transferred(request.0 as i64, name_of(engine, from).await, at)
+                .await
         }
         _ => Ok(()),
     }

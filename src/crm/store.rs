@@ -5,7 +5,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::model::{Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd, RequestSummary, Stored};
+use super::model::{
+    Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd, RequestSummary, Stored,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -45,11 +45,20 @@ async fn availability_check_on_and_off(backend: Backend) {
     assert_eq!(bob.accept(offer["offer"].as_u64().unwrap()).await.0, 200);
 
     // A paused workday stops offers; resuming brings them back.
-    assert_eq!(bob.status(json!({ "workday": "pause", "reason": "lunch" })).await.0, 200);
+    assert_eq!(
+        bob.status(json!({ "workday": "pause", "reason": "lunch" })).await.0,
+        200
+    );
     let (_, second) = d.chat("strict", json!({ "user_id": "s2", "text": "hello" })).await;
     bob_events.expect_no("offer", QUIET).await;
     let queues = d.admin_get("/api/v1/queues").await;
-    let strict = queues["queues"].as_array().unwrap().iter().find(|q| q["name"] == "strict").unwrap().clone();
+    let strict = queues["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "strict")
+        .unwrap()
+        .clone();
     assert_eq!(strict["waiting"], 1);
     assert_eq!(strict["operators"][0]["pause_reason"], "lunch");
     assert_eq!(bob.status(json!({ "workday": "resume" })).await.0, 200);

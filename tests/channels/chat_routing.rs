@@ -58,12 +58,19 @@ async fn known_customer_reaches_responsible(backend: Backend) {
         (card["responsible"] == "bob").then_some(card)
     })
     .await;
-    assert_eq!(card["leads"].as_array().unwrap().len(), 1, "one lead for the new customer");
+    assert_eq!(
+        card["leads"].as_array().unwrap().len(),
+        1,
+        "one lead for the new customer"
+    );
 
     // The same customer again: bob, their responsible, first, although alice is idle and first in order.
     let second = d.chat_ok("u1", "me again").await;
     assert_eq!(second["new_request"], true);
-    assert_ne!(second["conversation"], first["conversation"], "a message after close opens a new conversation");
+    assert_ne!(
+        second["conversation"], first["conversation"],
+        "a message after close opens a new conversation"
+    );
     let offer = bob_events.expect("offer", WAIT).await;
     assert_eq!(offer["request"], second["request"]);
     alice_events.expect_no("offer", QUIET).await;
@@ -106,7 +113,11 @@ async fn tracker_links_chat_to_phone_customer(backend: Backend) {
 
     // A phone customer from a form; bob (the only one in sales) becomes responsible.
     let (status, body) = d
-        .form("contact", "application/x-www-form-urlencoded", "your-name=Max+Muster&tel=%2B49+30+12345678")
+        .form(
+            "contact",
+            "application/x-www-form-urlencoded",
+            "your-name=Max+Muster&tel=%2B49+30+12345678",
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     bob_events.expect("assigned", WAIT).await;
@@ -116,7 +127,9 @@ async fn tracker_links_chat_to_phone_customer(backend: Backend) {
     .await;
 
     // A chat that mentions the number (nationally written) belongs to Max: bob gets it first.
-    let chat = d.chat_ok("u7", "Hi, this is Max, call me on 030 1234 5678 please").await;
+    let chat = d
+        .chat_ok("u7", "Hi, this is Max, call me on 030 1234 5678 please")
+        .await;
     let offer = bob_events.expect("offer", WAIT).await;
     assert_eq!(offer["request"], chat["request"]);
     alice_events.expect_no("offer", QUIET).await;
@@ -129,7 +142,11 @@ async fn tracker_links_chat_to_phone_customer(backend: Backend) {
         .collect();
     assert!(identities.contains(&"chat=livechat:u7".to_string()), "{identities:?}");
     assert_eq!(d.customer("chat", "livechat:u7").await["id"], card["id"]);
-    assert_eq!(card["leads"].as_array().unwrap().len(), 1, "a known customer's chat makes no new lead");
+    assert_eq!(
+        card["leads"].as_array().unwrap().len(),
+        1,
+        "a known customer's chat makes no new lead"
+    );
 }
 
 async fn transfer_changes_responsible(backend: Backend) {
@@ -223,8 +240,16 @@ async fn replies_and_customer_messages(backend: Backend) {
 
     let (status, body) = d.chat("livechat", json!({ "user_id": "", "text": " " })).await;
     assert_eq!(status, 422);
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["user_id", "text"]);
-    assert_eq!(d.chat("nosuchsource", json!({ "user_id": "x", "text": "hi" })).await.0, 404);
+    assert_eq!(
+        d.chat("nosuchsource", json!({ "user_id": "x", "text": "hi" })).await.0,
+        404
+    );
     server.abort();
 }

@@ -47,11 +47,19 @@ async fn form_rotation_and_refusals(backend: Backend) {
 
     let urlencoded = "application/x-www-form-urlencoded";
     let (status, first) = d
-        .form("contact", urlencoded, "your-name=Ann&email=ann%40example.org&message=Call+me&utm=ads")
+        .form(
+            "contact",
+            urlencoded,
+            "your-name=Ann&email=ann%40example.org&message=Call+me&utm=ads",
+        )
         .await;
     assert_eq!(status, 201, "{first}");
     let (status, second) = d
-        .form("contact", "application/json", json!({ "your-name": "Ben", "tel": "+49 40 12345678" }).to_string())
+        .form(
+            "contact",
+            "application/json",
+            json!({ "your-name": "Ben", "tel": "+49 40 12345678" }).to_string(),
+        )
         .await;
     assert_eq!(status, 201, "{second}");
     let (_, third) = d.form("contact", urlencoded, "your-name=Cid").await;
@@ -60,7 +68,11 @@ async fn form_rotation_and_refusals(backend: Backend) {
         holder_of(&d, &second["request"]).await,
         holder_of(&d, &third["request"]).await,
     ];
-    assert_eq!(holders, ["alice", "carol", "alice"], "rotation skips bob, whose day has not started");
+    assert_eq!(
+        holders,
+        ["alice", "carol", "alice"],
+        "rotation skips bob, whose day has not started"
+    );
 
     // The lead keeps every field, mapped ones under our names; the responsible is the rotation's choice.
     let ann = d.customer("email", "ann@example.org").await;
@@ -68,7 +80,10 @@ async fn form_rotation_and_refusals(backend: Backend) {
     assert_eq!(ann["responsible"], "alice");
     let lead = &ann["leads"][0];
     assert_eq!(lead["kind"], "lead");
-    assert_eq!(lead["fields"], json!({ "name": "Ann", "email": "ann@example.org", "comment": "Call me", "utm": "ads" }));
+    assert_eq!(
+        lead["fields"],
+        json!({ "name": "Ann", "email": "ann@example.org", "comment": "Call me", "utm": "ads" })
+    );
     assert_eq!(d.customer("phone", "+494012345678").await["name"], "Ben");
 
     // Carol pauses: alice only.
@@ -80,11 +95,20 @@ async fn form_rotation_and_refusals(backend: Backend) {
     let before = d.open_requests().await.len();
     let (status, body) = d.form("contact", urlencoded, "tel=12&email=not-an-address").await;
     assert_eq!(status, 422);
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["email", "tel", "your-name"]);
-    let (status, body) = d.form("quote", "application/json", json!({ "name": "Eve" }).to_string()).await;
+    let (status, body) = d
+        .form("quote", "application/json", json!({ "name": "Eve" }).to_string())
+        .await;
     assert_eq!((status, body["fields"][0]["field"].clone()), (422, json!("email")));
-    let (status, _) = d.form("contact", urlencoded, format!("your-name={}", "x".repeat(20_000))).await;
+    let (status, _) = d
+        .form("contact", urlencoded, format!("your-name={}", "x".repeat(20_000)))
+        .await;
     assert_eq!(status, 413);
     let (status, _) = d.form("contact", "text/plain", "your-name=Zed").await;
     assert_eq!(status, 415);
@@ -95,7 +119,11 @@ async fn form_rotation_and_refusals(backend: Backend) {
 
     // A deal, where the route says so.
     let (status, deal) = d
-        .form("quote", "application/json", json!({ "name": "Fay", "email": "fay@example.org", "budget": 5000 }).to_string())
+        .form(
+            "quote",
+            "application/json",
+            json!({ "name": "Fay", "email": "fay@example.org", "budget": 5000 }).to_string(),
+        )
         .await;
     assert_eq!(status, 201, "{deal}");
     let fay = d.customer("email", "fay@example.org").await;

@@ -159,7 +159,11 @@ impl Daemon {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "acdd was not ready within 20 s:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "acdd was not ready within 20 s:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -203,7 +207,10 @@ impl Daemon {
     /// A chat message that must be accepted; returns the receipt.
     pub async fn chat_ok(&self, user: &str, text: &str) -> Value {
         let (status, body) = self
-            .chat("livechat", serde_json::json!({ "user_id": user, "name": user, "text": text }))
+            .chat(
+                "livechat",
+                serde_json::json!({ "user_id": user, "name": user, "text": text }),
+            )
             .await;
         assert_eq!(status, 202, "chat webhook refused: {body}\n{}", self.log());
         body

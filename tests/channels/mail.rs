@@ -34,7 +34,12 @@ async fn holder_of(d: &Daemon, request: i64) -> String {
 }
 
 async fn latest_request(d: &Daemon) -> i64 {
-    d.open_requests().await.iter().map(|r| r["request"].as_i64().unwrap()).max().unwrap()
+    d.open_requests()
+        .await
+        .iter()
+        .map(|r| r["request"].as_i64().unwrap())
+        .max()
+        .unwrap()
 }
 
 crate::on_both_backends! {
@@ -59,18 +64,40 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
 
     let mut holders = Vec::new();
     for n in 1..=3 {
-        let codes = d.lmtp(&format!("c{n}@example.org"), &["sales@example.com"], &mail(&format!("c{n}@example.org"), &format!("m{n}@example.org"), None, "price?"));
+        let codes = d.lmtp(
+            &format!("c{n}@example.org"),
+            &["sales@example.com"],
+            &mail(
+                &format!("c{n}@example.org"),
+                &format!("m{n}@example.org"),
+                None,
+                "price?",
+            ),
+        );
         assert_eq!(codes, [250, 250, 250, 354, 250]);
         holders.push(holder_of(&d, latest_request(&d).await).await);
     }
-    assert_eq!(holders, ["alice", "carol", "alice"], "rotation skips bob's paused workday");
+    assert_eq!(
+        holders,
+        ["alice", "carol", "alice"],
+        "rotation skips bob's paused workday"
+    );
     let assigned = alice_events.expect("assigned", WAIT).await;
     assert_eq!(assigned["via"], "rotation");
     let first_request = assigned["request"].as_i64().unwrap();
 
     // A reply in the thread joins alice's conversation: no new request, alice hears of it.
     let before = d.open_requests().await.len();
-    let codes = d.lmtp("c1@example.org", &["sales@example.com"], &mail("c1@example.org", "m1b@example.org", Some("m1@example.org"), "and shipping?"));
+    let codes = d.lmtp(
+        "c1@example.org",
+        &["sales@example.com"],
+        &mail(
+            "c1@example.org",
+            "m1b@example.org",
+            Some("m1@example.org"),
+            "and shipping?",
+        ),
+    );
     assert_eq!(codes, [250, 250, 250, 354, 250]);
     let message = alice_events.expect("message", WAIT).await;
     assert_eq!(message["request"], first_request);
@@ -81,12 +108,20 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
     for who in [&alice, &bob, &carol] {
         assert_eq!(who.status(json!({ "workday": "end" })).await.0, 200);
     }
-    let codes = d.lmtp("c4@example.org", &["sales@example.com"], &mail("c4@example.org", "m4@example.org", None, "hello"));
+    let codes = d.lmtp(
+        "c4@example.org",
+        &["sales@example.com"],
+        &mail("c4@example.org", "m4@example.org", None, "hello"),
+    );
     assert_eq!(codes, [250, 250, 250, 354, 250]);
     assert_eq!(holder_of(&d, latest_request(&d).await).await, "bob");
 
     // A known sender (new thread) goes to their responsible, the first who got them.
-    let codes = d.lmtp("C2@Example.org", &["sales@example.com"], &mail("C2@Example.org", "m5@example.org", None, "me again"));
+    let codes = d.lmtp(
+        "C2@Example.org",
+        &["sales@example.com"],
+        &mail("C2@Example.org", "m5@example.org", None, "me again"),
+    );
     assert_eq!(codes, [250, 250, 250, 354, 250]);
     assert_eq!(holder_of(&d, latest_request(&d).await).await, "carol");
     let card: Value = d.customer("email", "c2@example.org").await;
@@ -95,12 +130,24 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
 
     // Refusals: unknown mailbox per recipient, too large for everyone, nothing stored.
     let before = d.open_requests().await.len();
-    let codes = d.lmtp("x@example.org", &["nobody@example.com", "sales@example.com"], &mail("x@example.org", "m6@example.org", None, "hi"));
+    let codes = d.lmtp(
+        "x@example.org",
+        &["nobody@example.com", "sales@example.com"],
+        &mail("x@example.org", "m6@example.org", None, "hi"),
+    );
     assert_eq!(codes, [250, 250, 550, 250, 354, 250]);
     let huge = mail("y@example.org", "m7@example.org", None, &"x".repeat(20_000));
     let codes = d.lmtp("y@example.org", &["sales@example.com"], &huge);
     assert_eq!(codes, [250, 250, 250, 354, 552]);
-    let codes = d.lmtp("z@example.org", &["nobody@example.com"], &mail("z@example.org", "m8@example.org", None, "hi"));
+    let codes = d.lmtp(
+        "z@example.org",
+        &["nobody@example.com"],
+        &mail("z@example.org", "m8@example.org", None, "hi"),
+    );
     assert_eq!(codes, [250, 250, 550]);
-    assert_eq!(d.open_requests().await.len(), before + 1, "only the one good copy was stored");
+    assert_eq!(
+        d.open_requests().await.len(),
+        before + 1,
+        "only the one good copy was stored"
+    );
 }

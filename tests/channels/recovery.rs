@@ -44,7 +44,9 @@ async fn requests_survive_kill_9(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // A form goes to alice by rotation (all unavailable: in order).
-    let (status, form) = d.form("contact", "application/json", json!({ "name": "Ann" }).to_string()).await;
+    let (status, form) = d
+        .form("contact", "application/json", json!({ "name": "Ann" }).to_string())
+        .await;
     assert_eq!(status, 201);
     let form_holder = eventually(WAIT, || async {
         d.open_requests()
@@ -59,12 +61,21 @@ async fn requests_survive_kill_9(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = d.open_requests().await;
     assert_eq!(before.len(), 4);
-    assert!(before.iter().filter(|r| r["channel"] == "chat").all(|r| r["state"] == "waiting"));
+    assert!(
+        before
+            .iter()
+            .filter(|r| r["channel"] == "chat")
+            .all(|r| r["state"] == "waiting")
+    );
 
     d.kill_and_restart().await;
 
     let after = d.open_requests().await;
-    assert_eq!(summary(&after), summary(&before), "every open request is back, in order, with its waiting time");
+    assert_eq!(
+        summary(&after),
+        summary(&before),
+        "every open request is back, in order, with its waiting time"
+    );
     let states: Vec<&str> = after.iter().map(|r| r["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["waiting", "waiting", "waiting", "assigned"]);
 
@@ -81,7 +92,9 @@ async fn requests_survive_kill_9(backend: Backend) {
     // The form rotation continues after alice: with bob working too, the next form is his
     // (a rotation that forgot its place would start again at alice).
     assert_eq!(d.operator("bob").status(json!({ "workday": "start" })).await.0, 200);
-    let (_, next) = d.form("contact", "application/json", json!({ "name": "Ben" }).to_string()).await;
+    let (_, next) = d
+        .form("contact", "application/json", json!({ "name": "Ben" }).to_string())
+        .await;
     let holder = eventually(WAIT, || async {
         d.open_requests()
             .await

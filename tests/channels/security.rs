@@ -65,13 +65,24 @@ async fn tokens_and_ownership(backend: Backend) {
     // Reload: a broken file is refused and the daemon keeps its configuration;
     // a good one adds a chat source.
     let reload = || async {
-        let response = client.post(d.url("/api/v1/reload")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        let response = client
+            .post(d.url("/api/v1/reload"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
         response.status().as_u16()
     };
     d.rewrite_config(|text| format!("{text}\n[[routes.chat]]\nsource = \"telegram\"\nqueue = \"nowhere\"\n"));
     assert_eq!(reload().await, 422);
-    assert_eq!(d.chat("telegram", json!({ "user_id": "t1", "text": "hi" })).await.0, 404);
+    assert_eq!(
+        d.chat("telegram", json!({ "user_id": "t1", "text": "hi" })).await.0,
+        404
+    );
     d.rewrite_config(|text| text.replace("queue = \"nowhere\"", "queue = \"support\""));
     assert_eq!(reload().await, 200);
-    assert_eq!(d.chat("telegram", json!({ "user_id": "t1", "text": "hi" })).await.0, 202);
+    assert_eq!(
+        d.chat("telegram", json!({ "user_id": "t1", "text": "hi" })).await.0,
+        202
+    );
 }

@@ -96,7 +96,16 @@ async fn merge(tx: &mut AnyConnection, loser: i64, winner: i64, at: Millis) -> R
         .bind(loser)
         .execute(&mut *tx)
         .await?;
-    activity(tx, winner, "merged", None, None, &format!("customer {loser} merged in"), at).await
+    activity(
+        tx,
+        winner,
+        "merged",
+        None,
+        None,
+        &format!("customer {loser} merged in"),
+        at,
+    )
+    .await
 }
 
 /// Appends to the customer's activity history.

@@ -56,21 +56,19 @@ impl SqlStore {
                     .await?;
                 thread.id
             }
-            _ => {
-                sqlx::query(
-                    "INSERT INTO conversations (channel, origin, external_id, customer_id, subject, created_at) \
+            _ => sqlx::query(
+                "INSERT INTO conversations (channel, origin, external_id, customer_id, subject, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(new.channel.as_str())
-                .bind(&new.origin)
-                .bind(&new.external_id)
-                .bind(customer)
-                .bind(new.subject.as_deref())
-                .bind(new.at)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?
-            }
+            )
+            .bind(new.channel.as_str())
+            .bind(&new.origin)
+            .bind(&new.external_id)
+            .bind(customer)
+            .bind(new.subject.as_deref())
+            .bind(new.at)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?,
         };
         add_message(&mut tx, conversation, &new).await?;
         let request: i64 = sqlx::query(
@@ -107,7 +105,16 @@ impl SqlStore {
             .await?;
         }
         let detail = format!("{} via {}", new.channel, new.origin);
-        activity(&mut tx, customer, new.channel.as_str(), Some(request), None, &detail, new.at).await?;
+        activity(
+            &mut tx,
+            customer,
+            new.channel.as_str(),
+            Some(request),
+            None,
+            &detail,
+            new.at,
+        )
+        .await?;
         let responsible = match direct_to {
             Some(operator) => Some(operator),
             None => sqlx::query("SELECT responsible FROM customers WHERE id = $1")

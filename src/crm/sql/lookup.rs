@@ -84,12 +84,11 @@ impl SqlStore {
     }
 
     pub(super) async fn list_messages(&self, conversation: i64) -> Result<Vec<Message>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, direction, author, body, at FROM messages WHERE conversation_id = $1 ORDER BY id",
-        )
-        .bind(conversation)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT id, direction, author, body, at FROM messages WHERE conversation_id = $1 ORDER BY id")
+                .bind(conversation)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(Message {
@@ -130,15 +129,15 @@ impl SqlStore {
     pub(super) async fn find_customer(&self, key: CustomerKey) -> Result<Option<CustomerCard>, StoreError> {
         let id: Option<i64> = match key {
             CustomerKey::Id(id) => Some(id),
-            CustomerKey::Identity(kind, value) => sqlx::query(
-                "SELECT customer_id FROM identities WHERE kind = $1 AND value = $2",
-            )
-            .bind(kind)
-            .bind(value)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?,
+            CustomerKey::Identity(kind, value) => {
+                sqlx::query("SELECT customer_id FROM identities WHERE kind = $1 AND value = $2")
+                    .bind(kind)
+                    .bind(value)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?
+            }
         };
         let Some(id) = id else { return Ok(None) };
         let Some(row) = sqlx::query("SELECT id, name, responsible FROM customers WHERE id = $1")
@@ -160,13 +159,15 @@ impl SqlStore {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let leads = sqlx::query(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE customer_id = $1 ORDER BY id"))
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(lead_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let leads = sqlx::query(&format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE customer_id = $1 ORDER BY id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(lead_from)
+        .collect::<Result<Vec<_>, _>>()?;
         let activities = sqlx::query(
             "SELECT kind, request_id, operator, detail, at FROM activities WHERE customer_id = $1 ORDER BY id",
         )

@@ -47,7 +47,10 @@ impl SqlStore {
         if dialect == Dialect::Sqlite {
             // Persistent in the file: readers never block the one writer, and
             // a commit is on disk before it returns.
-            let mode: String = sqlx::query("PRAGMA journal_mode = WAL").fetch_one(&pool).await?.try_get(0)?;
+            let mode: String = sqlx::query("PRAGMA journal_mode = WAL")
+                .fetch_one(&pool)
+                .await?
+                .try_get(0)?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(StoreError::Invalid(format!("SQLite refused WAL mode (got {mode})")));
             }

@@ -42,7 +42,16 @@ impl SqlStore {
             .bind(customer)
             .execute(&mut *tx)
             .await?;
-        activity(&mut tx, customer, "assigned", Some(request), Some(&operator), "assigned", at).await?;
+        activity(
+            &mut tx,
+            customer,
+            "assigned",
+            Some(request),
+            Some(&operator),
+            "assigned",
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -52,7 +61,16 @@ impl SqlStore {
         let Some(customer) = self.customer_of(&mut tx, request).await? else {
             return Ok(());
         };
-        activity(&mut tx, customer, "transfer", Some(request), Some(&from), "transferred away", at).await?;
+        activity(
+            &mut tx,
+            customer,
+            "transfer",
+            Some(request),
+            Some(&from),
+            "transferred away",
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -108,12 +126,26 @@ impl SqlStore {
             RequestEnd::Missed { reason } => format!("missed: {reason}"),
             _ => state.to_string(),
         };
-        activity(&mut tx, customer, state, Some(request), operator.as_deref(), &detail, at).await?;
+        activity(
+            &mut tx,
+            customer,
+            state,
+            Some(request),
+            operator.as_deref(),
+            &detail,
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub(super) async fn record_responsible(&self, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
+    pub(super) async fn record_responsible(
+        &self,
+        request: i64,
+        operator: String,
+        at: Millis,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let Some(customer) = self.customer_of(&mut tx, request).await? else {
             return Ok(());
@@ -123,7 +155,16 @@ impl SqlStore {
             .bind(customer)
             .execute(&mut *tx)
             .await?;
-        activity(&mut tx, customer, "responsible", Some(request), Some(&operator), "now responsible", at).await?;
+        activity(
+            &mut tx,
+            customer,
+            "responsible",
+            Some(request),
+            Some(&operator),
+            "now responsible",
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
