@@ -7,3 +7,4 @@ pub mod config;
 pub mod crm;
 pub mod daemon;
 pub mod engine;
+pub mod eventlog;

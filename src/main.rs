@@ -1,6 +1,8 @@
 //! The `acdd` command line: parse arguments, load configuration, run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use acdd::eventlog;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -37,6 +39,17 @@ enum Command {
         #[arg(long, default_value = "config/acdd.toml")]
         config: PathBuf,
     },
+    /// Re-run an event log through the engine and check every decision;
+    /// with --config, also replay its traffic under another configuration.
+    Replay {
+        log: PathBuf,
+        /// "What if": the same traffic under this configuration.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Service-level target: answered within this many seconds.
+        #[arg(long, default_value_t = 20)]
+        target_seconds: u64,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -64,6 +77,11 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Replay {
+            log,
+            config,
+            target_seconds,
+        } => replay(&log, config.as_deref(), target_seconds),
         Command::Run { config } => match acdd::config::load(&config) {
             Ok(loaded) => match acdd::daemon::run(config, loaded) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -78,4 +96,47 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+fn replay(log: &Path, other: Option<&Path>, target_seconds: u64) -> ExitCode {
+    let target_ms = target_seconds * 1000;
+    let replayed = match acdd::eventlog::replay(log, target_ms) {
+        Ok(replayed) => replayed,
+        Err(error) => {
+            eprintln!("{}: {error}", log.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "replayed {} steps in {} run(s) of {}: every decision is the same",
+        replayed.steps,
+        replayed.runs,
+        log.display()
+    );
+    let Some(other) = other else {
+        print!("{}", eventlog::side_by_side(&[("recorded", &replayed.figures)]));
+        return ExitCode::SUCCESS;
+    };
+    let other_setup = match acdd::config::load(other) {
+        Ok(config) => config.engine_setup(),
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(recorded_setup) = replayed.setup.clone() else {
+        eprintln!("{}: the log holds no run", log.display());
+        return ExitCode::FAILURE;
+    };
+    let model = eventlog::simulate(recorded_setup, &replayed.traffic, target_ms);
+    let what_if = eventlog::simulate(other_setup, &replayed.traffic, target_ms);
+    print!(
+        "{}",
+        eventlog::side_by_side(&[
+            ("recorded", &replayed.figures),
+            ("model, logged config", &model),
+            ("model, other config", &what_if),
+        ])
+    );
+    ExitCode::SUCCESS
 }

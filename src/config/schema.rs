@@ -55,6 +55,13 @@ pub struct Storage {
     pub sqlite: PathBuf,
     /// PostgreSQL URL, e.g. `postgres://acdd@localhost/acdd`.
     pub postgres: Option<String>,
+    /// Every engine input and output, as JSON lines (`acdd replay` reads it).
+    #[serde(default = "default_event_log")]
+    pub event_log: PathBuf,
+}
+
+fn default_event_log() -> PathBuf {
+    PathBuf::from("./data/events.jsonl")
 }
 
 fn default_sqlite() -> PathBuf {
@@ -66,6 +73,7 @@ impl Default for Storage {
         Storage {
             sqlite: default_sqlite(),
             postgres: None,
+            event_log: default_event_log(),
         }
     }
 }

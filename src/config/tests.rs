@@ -1,1 +1,180 @@
+//! Configuration parsing and validation: the example is valid; each mistake
+//! is reported at the right place with a plain reason.
 
+use std::path::Path;
+
+use super::{ConfigError, parse};
+
+const EXAMPLE: &str = include_str!("../../config/acdd.toml");
+
+fn error_of(text: &str) -> ConfigError {
+    parse(Path::new("test.toml"), text).expect_err("configuration should be refused")
+}
+
+/// A small valid configuration; tests append to it or replace parts.
+const BASE: &str = r#"[listen]
+sip_udp = "127.0.0.1:5060"
+
+[[operators]]
+id = "alice"
+extension = "101"
+
+[[operators]]
+id = "bob"
+extension = "102"
+
+[[queues]]
+name = "support"
+channels = ["phone", "chat"]
+operators = ["alice", "bob"]
+"#;
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let config = parse(Path::new("config/acdd.toml"), EXAMPLE).unwrap();
+    let setup = config.engine_setup();
+    assert_eq!(setup.queues.len(), 2);
+    assert_eq!(setup.operators.len(), 3);
+    // 3 rings of 5 seconds.
+    assert_eq!(setup.queues[0].offer_timeout_ms.0[0], 15_000);
+}
+
+#[test]
+fn base_is_valid() {
+    parse(Path::new("t"), BASE).unwrap();
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_place() {
+    let e = error_of(&BASE.replace("extension = \"102\"", "extension = \"102\"\ncolour = \"blue\""));
+    assert_eq!((e.line, e.column), (11, 1), "{e}");
+    assert!(e.reason.contains("colour"), "{e}");
+    assert!(e.to_string().starts_with("test.toml:11:1: "), "{e}");
+}
+
+#[test]
+fn unknown_operator_in_a_queue() {
+    let e = error_of(&BASE.replace(r#"operators = ["alice", "bob"]"#, r#"operators = ["alice", "eve"]"#));
+    assert_eq!(e.line, 15);
+    assert!(e.reason.contains("\"eve\", which is not defined"), "{e}");
+}
+
+#[test]
+fn duplicate_ids_and_extensions() {
+    let e = error_of(&BASE.replace("id = \"bob\"", "id = \"alice\""));
+    assert!(e.reason.contains("operator id \"alice\" appears twice"), "{e}");
+    assert_eq!(e.line, 9);
+    let e = error_of(&BASE.replace("\"102\"", "\"101\""));
+    assert!(e.reason.contains("extension \"101\" appears twice"), "{e}");
+}
+
+#[test]
+fn a_number_routed_twice() {
+    let text = format!(
+        "{BASE}\n[[routes.phone]]\nnumber = \"+4930 1111\"\nqueue = \"support\"\n\n[[routes.phone]]\nnumber = \"+49301111\"\nqueue = \"support\"\n"
+    );
+    let e = error_of(&text);
+    assert!(
+        e.reason.contains("routed number") && e.reason.contains("appears twice"),
+        "{e}"
+    );
+    assert_eq!(e.line, 22);
+}
+
+#[test]
+fn route_to_a_queue_without_that_channel() {
+    let text = format!("{BASE}\n[[routes.mail]]\nmailbox = \"a@example.com\"\nqueue = \"support\"\n");
+    let e = error_of(&text);
+    assert!(e.reason.contains("does not serve mail"), "{e}");
+}
+
+#[test]
+fn overflow_cycle_between_queues() {
+    let text = BASE.replace(
+        "operators = [\"alice\", \"bob\"]\n",
+        "operators = [\"alice\", \"bob\"]\nmissed = { action = \"queue\", queue = \"other\" }\n\n[[queues]]\nname = \"other\"\nchannels = [\"phone\"]\noperators = [\"bob\"]\nmissed = { action = \"queue\", queue = \"support\" }\n",
+    );
+    let e = error_of(&text);
+    assert!(
+        e.reason
+            .contains("overflow cycle between queues: support → other → support"),
+        "{e}"
+    );
+}
+
+#[test]
+fn zero_or_negative_timeouts() {
+    for (key, value) in [
+        ("offer_timeout_seconds", "0"),
+        ("ring_count", "-1"),
+        ("ring_interval_seconds", "0.0"),
+        ("max_wait_seconds", "0"),
+        ("retry_seconds", "0"),
+        ("wrap_up_seconds", "-5"),
+    ] {
+        let e = error_of(&format!("{BASE}{key} = {value}\n"));
+        assert!(e.reason.contains(key), "{key}: {e}");
+        assert_eq!(e.line, 16, "{key}: {e}");
+    }
+}
+
+#[test]
+fn capacity_zero_for_a_served_channel() {
+    let text = BASE.replace("extension = \"101\"", "extension = \"101\"\ncapacity = { chat = 0 }");
+    let e = error_of(&text);
+    assert!(
+        e.reason.contains("chat capacity 0") && e.reason.contains("support"),
+        "{e}"
+    );
+    assert_eq!(e.line, 7, "{e}");
+    // Not serving mail: a mail capacity of 0 is fine.
+    parse(
+        Path::new("t"),
+        &BASE.replace("extension = \"101\"", "extension = \"101\"\ncapacity = { mail = 0 }"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn missed_action_fields() {
+    let e = error_of(&format!("{BASE}missed = {{ action = \"forward\" }}\n"));
+    assert!(e.reason.contains("needs `to`"), "{e}");
+    let e = error_of(&format!(
+        "{BASE}missed = {{ action = \"queue\", queue = \"nowhere\" }}\n"
+    ));
+    assert!(e.reason.contains("\"nowhere\", which is not defined"), "{e}");
+    let e = error_of(&format!("{BASE}missed = {{ action = \"teleport\" }}\n"));
+    assert!(e.reason.contains("teleport"), "{e}");
+    parse(
+        Path::new("t"),
+        &format!("{BASE}missed = {{ action = \"forward\", to = \"sip:+4930@gw\" }}\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn bad_values_and_syntax() {
+    let e = error_of(
+        &BASE
+            .replace("mode", "x")
+            .replace("channels = [\"phone\", \"chat\"]", "channels = [\"fax\"]"),
+    );
+    assert!(e.reason.contains("fax"), "{e}");
+    let e = error_of("[listen\nsip_udp = 1");
+    assert_eq!(e.line, 1, "{e}");
+    let e = error_of(&BASE.replace("127.0.0.1:5060", "localhost"));
+    assert_eq!(e.line, 2, "{e}");
+    let e = error_of(&format!("{BASE}mode = \"random_walk\"\n"));
+    assert!(e.reason.contains("random_walk"), "{e}");
+}
+
+#[test]
+fn sip_credentials_need_a_secret() {
+    let e = error_of(&BASE.replace("extension = \"101\"", "extension = \"101\"\nsip_username = \"alice\""));
+    assert!(e.reason.contains("neither sip_password nor sip_ha1"), "{e}");
+    let e = error_of(&BASE.replace(
+        "extension = \"101\"",
+        "extension = \"101\"\nsip_username = \"alice\"\nsip_ha1 = \"xyz\"",
+    ));
+    assert!(e.reason.contains("32 hexadecimal digits"), "{e}");
+}

@@ -225,7 +225,7 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
         }
         positive(&q.offer_timeout_seconds, "offer_timeout_seconds", name)?;
         positive(&q.ring_count, "ring_count", name)?;
-        if !(*q.ring_interval_seconds.get_ref() > 0.0) {
+        if q.ring_interval_seconds.get_ref().partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(problem(
                 &q.ring_interval_seconds,
                 format!("queue {name:?}: ring_interval_seconds must be greater than zero"),

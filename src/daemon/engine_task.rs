@@ -6,14 +6,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::{Action, Engine, Event, Time};
+use crate::engine::{Action, Engine, EngineSetup, Event, Time};
+use crate::eventlog::{EventLog, Record};
 
 type Query = Box<dyn FnOnce(&Engine) + Send>;
+type Wanted = Box<dyn Fn(&Action) -> bool + Send>;
+type Subscriber = (Wanted, mpsc::UnboundedSender<Action>);
 
 enum Command {
     Event(Event),
     Query(Query),
-    Subscribe(Box<dyn Fn(&Action) -> bool + Send>, mpsc::UnboundedSender<Action>),
+    Subscribe(Wanted, mpsc::UnboundedSender<Action>),
 }
 
 /// Cheap to clone; every adapter holds one.
@@ -52,15 +55,23 @@ pub fn now() -> Time {
     Time(since_epoch.as_millis() as u64)
 }
 
-/// Starts the engine task on the current runtime.
-pub fn spawn(engine: Engine) -> EngineHandle {
+/// Starts the engine task on the current runtime. `setup` is what `engine`
+/// was built from; it opens the event log's run.
+pub fn spawn(engine: Engine, setup: &EngineSetup, log: Option<EventLog>) -> EngineHandle {
+    if let Some(log) = &log {
+        log.append(&Record::Start {
+            t: now(),
+            setup: setup.clone(),
+            rotation: engine.rotation_pointers(),
+        });
+    }
     let (commands, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(run(engine, receiver));
+    tokio::spawn(run(engine, log, receiver));
     EngineHandle { commands }
 }
 
-async fn run(mut engine: Engine, mut commands: mpsc::UnboundedReceiver<Command>) {
-    let mut subscribers: Vec<(Box<dyn Fn(&Action) -> bool + Send>, mpsc::UnboundedSender<Action>)> = Vec::new();
+async fn run(mut engine: Engine, log: Option<EventLog>, mut commands: mpsc::UnboundedReceiver<Command>) {
+    let mut subscribers: Vec<Subscriber> = Vec::new();
     let mut actions = Vec::new();
     loop {
         let wait = engine.next_deadline().map(|at| Duration::from_millis(at.since(now())));
@@ -73,7 +84,20 @@ async fn run(mut engine: Engine, mut commands: mpsc::UnboundedReceiver<Command>)
         };
         let Some(command) = command else { return };
         match command {
-            Command::Event(event) => engine.handle(event, now(), &mut actions),
+            Command::Event(event) => {
+                let t = now();
+                match &log {
+                    Some(log) => {
+                        engine.handle(event.clone(), t, &mut actions);
+                        log.append(&Record::Step {
+                            t,
+                            event,
+                            actions: actions.clone(),
+                        });
+                    }
+                    None => engine.handle(event, t, &mut actions),
+                }
+            }
             Command::Query(query) => query(&engine),
             Command::Subscribe(wanted, sender) => subscribers.push((wanted, sender)),
         }

@@ -2,6 +2,7 @@
 //! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
+mod systemd;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::channels::{self, ChannelContext};
 use crate::config::{self, Config, ConfigError};
 use crate::crm::{self, Store};
 use crate::engine::{Engine, Event};
+use crate::eventlog::EventLog;
 
 pub use engine_task::EngineHandle;
 
@@ -33,15 +35,22 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             .await
             .context("opening storage")?,
     );
-    let mut engine = Engine::new(config.engine_setup());
+    let setup = config.engine_setup();
+    let mut engine = Engine::new(setup.clone());
     for (queue, operator) in store.rotation().await.context("reading the rotation pointers")? {
         engine.restore_rotation(&queue, &operator);
     }
-    let handle = engine_task::spawn(engine);
+    let log = EventLog::open(&config.storage.event_log)
+        .with_context(|| format!("opening the event log {}", config.storage.event_log.display()))?;
+    let handle = engine_task::spawn(engine, &setup, Some(log));
     // Both follow the engine from its first action on.
     crm::recorder::spawn(store.clone(), handle.clone());
     let live = crate::api::live::spawn(handle.clone(), store.clone());
     let (http, lmtp) = (config.listen.http, config.listen.lmtp);
+    let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    // Signals are handled from here on: only now is the daemon started.
     tracing::info!(
         queues = config.queues.len(),
         operators = config.operators.len(),
@@ -82,9 +91,8 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         });
         tracing::info!(%address, "HTTP listening");
     }
-    let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    systemd::spawn_watchdog(handle.clone());
+    systemd::ready();
     loop {
         tokio::select! {
             _ = hangup.recv() => match reload(&config_path, &config, &handle) {
@@ -95,13 +103,17 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             _ = interrupt.recv() => break,
         }
     }
+    systemd::stopping();
     tracing::info!("acdd stopping");
     Ok(())
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
 pub fn reload(path: &Path, config: &ArcSwap<Config>, engine: &EngineHandle) -> Result<(), ConfigError> {
-    let new = config::load(path)?;
+    systemd::reloading();
+    let result = config::load(path);
+    systemd::reloaded();
+    let new = result?;
     engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
     config.store(Arc::new(new));
     Ok(())

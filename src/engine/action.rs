@@ -3,8 +3,10 @@
 use super::ids::{Channel, OfferId, OperatorId, QueueId, RequestId};
 use super::setup::MissedAction;
 use super::time::Time;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     /// Propose the request to the operator until `deadline` (phone: ring them).
     Offer {
@@ -47,7 +49,7 @@ pub enum Action {
     Note(Note),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum WithdrawReason {
     /// Somebody else accepted (ring-all) or picked it up.
     TakenElsewhere,
@@ -61,7 +63,7 @@ pub enum WithdrawReason {
     Reconfigured,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AssignVia {
     /// An operator accepted an offer.
     Offer,
@@ -72,13 +74,13 @@ pub enum AssignVia {
     Pickup,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
     /// The offer was withdrawn or never existed.
     UnknownOffer,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MissedReason {
     MaxWait,
     QueueFull,
@@ -89,7 +91,7 @@ pub enum MissedReason {
 }
 
 /// Facts for the event log and metrics.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Note {
     Queued {
         request: RequestId,
@@ -124,7 +126,7 @@ pub enum Note {
     },
     /// The event referred to something the engine does not know or forbids.
     Ignored {
-        what: &'static str,
+        what: Cow<'static, str>,
     },
     /// Pickup found nothing to pick up (or the queue forbids it).
     PickupRefused {

@@ -63,7 +63,7 @@ impl Engine {
                 }
                 Phase::Queued => {
                     let single = queue.setup.mode != Mode::All;
-                    if !request.indexed && !(single && !request.offers.is_empty()) {
+                    if !request.indexed && (!single || request.offers.is_empty()) {
                         return Err(format!(
                             "{} is queued but neither waiting nor offered: lost",
                             request.id
@@ -127,14 +127,12 @@ impl Engine {
     pub fn over_capacity(&self) -> Option<String> {
         for operator in &self.operators {
             for channel in super::Channel::ALL.into_iter().filter(|c| c.is_live()) {
-                if let Some(capacity) = operator.setup.capacity.get(channel) {
-                    if *operator.load.get(channel) > *capacity {
-                        return Some(format!(
-                            "{} holds {} {channel} requests, capacity {capacity}",
-                            operator.setup.name,
-                            operator.load.get(channel)
-                        ));
-                    }
+                let held = *operator.load.get(channel);
+                if let Some(capacity) = operator.setup.capacity.get(channel).filter(|c| held > *c) {
+                    return Some(format!(
+                        "{} holds {held} {channel} requests, capacity {capacity}",
+                        operator.setup.name
+                    ));
                 }
             }
         }

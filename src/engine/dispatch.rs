@@ -82,7 +82,9 @@ impl Engine {
             return;
         }
         request.next_round_at = None;
-        request.tried.clear();
+        // Whoever still has it on offer stays tried: never offered twice at once.
+        let ringing: Vec<OperatorId> = request.offers.iter().map(|o| self.offers[o].operator).collect();
+        request.tried.retain(|o| ringing.contains(o));
         self.dirty_requests.push(id);
     }
 
@@ -116,16 +118,14 @@ impl Engine {
                 if !channel.is_live() || !queue.eligible.get(channel).contains(&position) {
                     continue;
                 }
-                let all = queue.setup.mode == Mode::All;
-                let found = queue.waiting.get(channel).iter().find(|(_, request_id)| {
-                    let request = &self.requests[request_id];
-                    !request.tried.contains(&id)
-                        && !(all && request.offers.iter().any(|o| self.offers[o].operator == id))
-                });
-                if let Some(key) = found {
-                    if best.is_none_or(|b| *key < b) {
-                        best = Some(*key);
-                    }
+                // Offered means tried: this also skips a ring-all request already ringing them.
+                let found = queue
+                    .waiting
+                    .get(channel)
+                    .iter()
+                    .find(|(_, request)| !self.requests[request].tried.contains(&id));
+                if let Some(key) = found.filter(|key| best.is_none_or(|b| **key < b)) {
+                    best = Some(*key);
                 }
             }
         }

@@ -3,8 +3,9 @@
 use super::ids::{Channel, OfferId, OperatorId, QueueId, RequestId};
 use super::setup::EngineSetup;
 use super::time::Time;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Event {
     /// A new request, already stored by the adapter under `request`.
     Arrived(Arrival),
@@ -62,7 +63,7 @@ pub enum Event {
     Reconfigure(Box<EngineSetup>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Arrival {
     pub request: RequestId,
     pub channel: Channel,
@@ -74,7 +75,7 @@ pub struct Arrival {
     pub waiting_since: Option<Time>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FailReason {
     /// Rang out, or 408/480.
     NoAnswer,
@@ -82,13 +83,13 @@ pub enum FailReason {
     Unreachable,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransferTarget {
     Operator(OperatorId),
     Queue(QueueId),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PickupTarget {
     /// The oldest request ringing for anybody in the picker's groups.
     Group,
@@ -96,7 +97,7 @@ pub enum PickupTarget {
     Operator(OperatorId),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Presence {
     Offline,
     Online,
@@ -104,7 +105,7 @@ pub enum Presence {
     DoNotDisturb,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Workday {
     NotStarted,
     Started,

@@ -75,7 +75,7 @@ impl fmt::Display for Channel {
 }
 
 /// One value per channel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerChannel<T>(pub [T; 4]);
 
 impl<T> PerChannel<T> {

@@ -16,19 +16,19 @@ impl Engine {
         let known_queue = self.queues.get(arrival.queue.0 as usize).filter(|q| !q.removed);
         let Some(queue) = known_queue else {
             out.push(Action::Note(Note::Ignored {
-                what: "arrival for an unknown queue",
+                what: "arrival for an unknown queue".into(),
             }));
             return;
         };
         if !queue.setup.channels.contains(&arrival.channel) {
             out.push(Action::Note(Note::Ignored {
-                what: "arrival on a channel the queue does not serve",
+                what: "arrival on a channel the queue does not serve".into(),
             }));
             return;
         }
         if self.requests.contains_key(&arrival.request) {
             out.push(Action::Note(Note::Ignored {
-                what: "arrival of a request already known",
+                what: "arrival of a request already known".into(),
             }));
             return;
         }
@@ -77,7 +77,6 @@ impl Engine {
         let request = self.requests.get_mut(&id).expect("entering request");
         request.queue = queue_id;
         request.phase = Phase::Queued;
-        request.tried.clear();
         request.next_round_at = None;
         request.max_wait_at = max_wait_at;
         if let Some(at) = max_wait_at {
@@ -165,7 +164,7 @@ impl Engine {
     pub(crate) fn answered(&mut self, id: RequestId, out: &mut Vec<Action>) {
         let Some(request) = self.requests.get_mut(&id) else {
             out.push(Action::Note(Note::Ignored {
-                what: "answer for an unknown request",
+                what: "answer for an unknown request".into(),
             }));
             return;
         };
@@ -215,7 +214,7 @@ impl Engine {
     pub(crate) fn close(&mut self, id: RequestId, out: &mut Vec<Action>) {
         let Some(request) = self.requests.get(&id) else {
             out.push(Action::Note(Note::Ignored {
-                what: "close of an unknown request",
+                what: "close of an unknown request".into(),
             }));
             return;
         };
@@ -272,7 +271,7 @@ impl Engine {
     pub(crate) fn abandon(&mut self, id: RequestId, out: &mut Vec<Action>) {
         let Some(request) = self.requests.get(&id) else {
             out.push(Action::Note(Note::Ignored {
-                what: "abandon of an unknown request",
+                what: "abandon of an unknown request".into(),
             }));
             return;
         };
@@ -324,6 +323,7 @@ impl Engine {
             match target {
                 Some(to) if !request.visited.contains(&to) => {
                     request.visited.push(to);
+                    request.tried.clear();
                     out.push(Action::Note(Note::Overflowed {
                         request: id,
                         from: queue_id,
@@ -357,7 +357,7 @@ impl Engine {
     pub(crate) fn transfer(&mut self, id: RequestId, to: TransferTarget, out: &mut Vec<Action>) {
         let Some(from) = self.requests.get(&id).and_then(|r| r.holder()) else {
             out.push(Action::Note(Note::Ignored {
-                what: "transfer of a request nobody holds",
+                what: "transfer of a request nobody holds".into(),
             }));
             return;
         };
@@ -378,7 +378,7 @@ impl Engine {
         });
         if !queue_ok || !operator_ok {
             out.push(Action::Note(Note::Ignored {
-                what: "transfer to an unknown or unsuitable target",
+                what: "transfer to an unknown or unsuitable target".into(),
             }));
             return;
         }
@@ -422,7 +422,7 @@ impl Engine {
     pub(crate) fn pickup(&mut self, picker: OperatorId, target: PickupTarget, out: &mut Vec<Action>) {
         let Some(picking) = self.operators.get(picker.0 as usize).filter(|o| !o.removed) else {
             out.push(Action::Note(Note::Ignored {
-                what: "pickup by an unknown operator",
+                what: "pickup by an unknown operator".into(),
             }));
             return;
         };

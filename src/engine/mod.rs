@@ -167,7 +167,7 @@ impl Engine {
     fn update_operator(&mut self, id: OperatorId, out: &mut Vec<Action>, change: impl FnOnce(&mut OperatorState)) {
         let Some(operator) = self.operators.get_mut(id.0 as usize) else {
             out.push(Action::Note(Note::Ignored {
-                what: "unknown operator",
+                what: "unknown operator".into(),
             }));
             return;
         };

@@ -26,6 +26,9 @@ impl Engine {
         let queue_id = request.queue;
         let channel = request.channel;
         request.offers.push(id);
+        // Offered counts as tried for this round: never twice at once, and
+        // not again before the next round if it comes back.
+        request.tried.insert(operator_id);
         let operator = &mut self.operators[operator_id.0 as usize];
         let queue = &mut self.queues[queue_id.0 as usize];
         let deadline = self.now.plus_ms(*queue.setup.offer_timeout_ms.get(channel));
@@ -110,7 +113,9 @@ impl Engine {
     /// A decline, a failure, or a deadline: the request looks elsewhere.
     pub(crate) fn decline(&mut self, id: OfferId, no_answer: bool, out: &mut Vec<Action>) {
         let Some(offer) = self.resolve_offer(id) else {
-            out.push(Action::Note(Note::Ignored { what: "unknown offer" }));
+            out.push(Action::Note(Note::Ignored {
+                what: "unknown offer".into(),
+            }));
             return;
         };
         if no_answer {

@@ -109,10 +109,13 @@ impl OperatorState {
     /// Whether one more request of this queue and channel fits: the channel
     /// capacity, the phone blocking other channels, and the queue's own limit.
     pub fn has_room(&self, queue_id: QueueId, queue: &QueueSetup, channel: Channel) -> bool {
-        if let Some(capacity) = self.setup.capacity.get(channel) {
-            if *self.load.get(channel) >= *capacity {
-                return false;
-            }
+        if self
+            .setup
+            .capacity
+            .get(channel)
+            .is_some_and(|capacity| *self.load.get(channel) >= capacity)
+        {
+            return false;
         }
         if channel != Channel::Phone && self.setup.phone_blocks_others && *self.load.get(Channel::Phone) > 0 {
             return false;

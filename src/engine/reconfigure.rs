@@ -121,12 +121,14 @@ impl Engine {
             reserved.extend(std::mem::take(&mut operator.reserved).into_iter().map(|(_, id)| id));
         }
         for id in reserved {
-            if let Some(request) = self.requests.get_mut(&id) {
-                if matches!(request.phase, Phase::Reserved { .. }) {
-                    request.phase = Phase::Queued;
-                    request.responsible_until = None;
-                    self.enqueue(id);
-                }
+            if let Some(request) = self
+                .requests
+                .get_mut(&id)
+                .filter(|r| matches!(r.phase, Phase::Reserved { .. }))
+            {
+                request.phase = Phase::Queued;
+                request.responsible_until = None;
+                self.enqueue(id);
             }
         }
     }

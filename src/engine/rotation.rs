@@ -13,11 +13,12 @@ impl Engine {
         let request = &self.requests[&id];
         let (queue_id, channel) = (request.queue, request.channel);
         let queue = &mut self.queues[queue_id.0 as usize];
-        if to_responsible && queue.setup.responsible_first {
-            if let Some(responsible) = request.responsible {
-                self.assign(id, responsible, AssignVia::Responsible, out);
-                return;
-            }
+        if let Some(responsible) = request
+            .responsible
+            .filter(|_| to_responsible && queue.setup.responsible_first)
+        {
+            self.assign(id, responsible, AssignVia::Responsible, out);
+            return;
         }
         let eligible = queue.eligible.get(channel);
         let chosen = match (queue.setup.mode, queue.pointer) {

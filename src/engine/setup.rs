@@ -4,15 +4,16 @@
 //! Durations are in milliseconds.
 
 use super::ids::{Channel, PerChannel};
+use serde::{Deserialize, Serialize};
 
 /// Everything the engine needs to route.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct EngineSetup {
     pub operators: Vec<OperatorSetup>,
     pub queues: Vec<QueueSetup>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OperatorSetup {
     /// The configured id; the engine interns it to an `OperatorId`.
     pub name: String,
@@ -37,7 +38,7 @@ impl OperatorSetup {
 }
 
 /// How a queue picks operators for live requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     /// Always from the top of the list.
     InOrder,
@@ -50,7 +51,7 @@ pub enum Mode {
 }
 
 /// What the queue's maximum per operator counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LimitCounts {
     /// Every open request (offered, assigned, answered).
     Open,
@@ -61,7 +62,7 @@ pub enum LimitCounts {
 }
 
 /// What happens to a request nobody took.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MissedAction {
     Voicemail,
     Forward(String),
@@ -70,7 +71,7 @@ pub enum MissedAction {
     Hangup,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueueSetup {
     pub name: String,
     pub channels: Vec<Channel>,

@@ -4,10 +4,11 @@
 //! recovered after a restart keeps its original arrival time. Tests use any
 //! origin they like; the engine only compares and adds.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A point in time, in milliseconds. Supplied with every event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Time(pub u64);
 
 impl Time {

@@ -74,9 +74,13 @@ impl Storage {
     }
 
     fn toml(&self) -> String {
+        let event_log = format!("event_log = \"{}\"\n", self.dir.join("events.jsonl").display());
         match &self.database {
-            Some(name) => format!("[storage]\npostgres = \"{}/{name}\"\n", postgres_base()),
-            None => format!("[storage]\nsqlite = \"{}\"\n", self.dir.join("acdd.db").display()),
+            Some(name) => format!("[storage]\npostgres = \"{}/{name}\"\n{event_log}", postgres_base()),
+            None => format!(
+                "[storage]\nsqlite = \"{}\"\n{event_log}",
+                self.dir.join("acdd.db").display()
+            ),
         }
     }
 }
