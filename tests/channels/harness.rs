@@ -158,10 +158,10 @@ impl Daemon {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("acdd exited with {status} before it was ready:\n{}", self.log());
             }
-            if let Ok(response) = self.client.get(self.url("/api/v1/health")).send().await {
-                if response.status().is_success() {
-                    return;
-                }
+            if let Ok(response) = self.client.get(self.url("/api/v1/health")).send().await
+                && response.status().is_success()
+            {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
