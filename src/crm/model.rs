@@ -118,7 +118,8 @@ pub struct OpenRequest {
     pub channel: Channel,
     pub queue: String,
     pub waiting_since: Millis,
-    /// Who should get it first: the thread's operator or the customer's responsible.
+    /// Who should get it first: the operator who held it (after a restart),
+    /// the thread's operator, or the customer's responsible.
     pub responsible: Option<String>,
 }
 

@@ -35,6 +35,7 @@ crate::on_both_backends! {
     tracker_links_chat_to_phone_customer => tracker_links_chat_to_phone_customer;
     transfer_changes_responsible => transfer_changes_responsible;
     replies_and_customer_messages => replies_and_customer_messages;
+    simultaneous_messages_open_one_conversation => simultaneous_messages_open_one_conversation;
 }
 
 async fn known_customer_reaches_responsible(backend: Backend) {
@@ -87,6 +88,15 @@ async fn chat_passes_on_after_wait(backend: Backend) {
     let offered_at = Instant::now();
     let offer = alice_events.expect("offer", WAIT).await;
     assert_eq!(offer["request"], chat["request"]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let deadline = offer["deadline"].as_u64().unwrap();
+    assert!(
+        deadline > now_ms && deadline <= now_ms + 1500,
+        "the offer carries its deadline: {deadline} vs now {now_ms}"
+    );
     let withdrawn = alice_events.expect("withdrawn", WAIT).await;
     assert_eq!(withdrawn["reason"], "timeout");
     let next = bob_events.expect("offer", WAIT).await;
@@ -252,4 +262,18 @@ async fn replies_and_customer_messages(backend: Backend) {
         404
     );
     server.abort();
+}
+
+async fn simultaneous_messages_open_one_conversation(backend: Backend) {
+    let d = Daemon::start(backend, &config("", None)).await;
+    let sends = (0..8).map(|n| d.chat_ok("burst", if n % 2 == 0 { "hello" } else { "anyone?" }));
+    let receipts = futures_util::future::join_all(sends).await;
+    let opened = receipts.iter().filter(|r| r["new_request"] == true).count();
+    assert_eq!(opened, 1, "one conversation and request for one user: {receipts:?}");
+    let conversations: std::collections::BTreeSet<i64> =
+        receipts.iter().map(|r| r["conversation"].as_i64().unwrap()).collect();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(d.open_requests().await.len(), 1);
+    let card = d.customer("chat", "livechat:burst").await;
+    assert_eq!(card["leads"].as_array().unwrap().len(), 1, "one customer, one lead");
 }

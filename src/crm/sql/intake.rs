@@ -19,6 +19,7 @@ struct Continued {
 
 impl SqlStore {
     pub(super) async fn receive_request(&self, new: NewRequest) -> Result<Stored, StoreError> {
+        let _one_at_a_time = self.arrivals.lock().await;
         let mut tx = self.write().await?;
         let continued = find_thread(&mut tx, &new).await?;
         let (customer, is_new) = resolve(

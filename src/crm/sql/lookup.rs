@@ -38,7 +38,7 @@ impl SqlStore {
     pub(super) async fn list_open_requests(&self) -> Result<Vec<OpenRequest>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.id, r.conversation_id, r.customer_id, r.channel, r.queue, r.waiting_since, \
-                    COALESCE(r.direct_to, c.responsible) \
+                    COALESCE(r.operator, r.direct_to, c.responsible) \
              FROM requests r JOIN customers c ON c.id = r.customer_id \
              WHERE r.state = 'open' ORDER BY r.waiting_since, r.id",
         )

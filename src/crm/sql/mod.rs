@@ -24,6 +24,10 @@ use crate::config::schema::Storage;
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    /// Arrivals one at a time: two first messages of one chat user at once
+    /// must not open two conversations (PostgreSQL's read-committed
+    /// transactions would not see each other's new rows).
+    arrivals: tokio::sync::Mutex<()>,
 }
 
 impl SqlStore {
@@ -56,7 +60,11 @@ impl SqlStore {
             }
         }
         Migrator::new(Embedded(dialect)).await?.run(&pool).await?;
-        Ok(SqlStore { pool, dialect })
+        Ok(SqlStore {
+            pool,
+            dialect,
+            arrivals: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
