@@ -151,3 +151,66 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
         "only the one good copy was stored"
     );
 }
+
+crate::on_both_backends! {
+    lmtp_protocol_rules => lmtp_protocol_rules;
+}
+
+/// Plain LMTP over a socket: command order, RSET, NOOP, the LHLO-only greeting.
+async fn lmtp_protocol_rules(backend: Backend) {
+    use std::io::{BufRead, BufReader, Write};
+
+    let config = format!(
+        "{}[[queues]]\nname = \"sales\"\nchannels = [\"mail\"]\noperators = [\"alice\"]\n\
+         [[routes.mail]]\nmailbox = \"sales@example.com\"\nqueue = \"sales\"\n",
+        operator("alice")
+    );
+    let d = Daemon::start(backend, &config).await;
+    let address = d.lmtp;
+    let replies = tokio::task::spawn_blocking(move || {
+        let stream = std::net::TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut read_reply = || {
+            // A reply is its lines up to the one with a space after the code.
+            let mut last = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let done = line.as_bytes().get(3) != Some(&b'-');
+                last = line;
+                if done {
+                    return last[..3].parse::<u16>().unwrap();
+                }
+            }
+        };
+        let mut codes = vec![read_reply()];
+        for command in [
+            "EHLO client.example",
+            "MAIL FROM:<a@example.org>",
+            "LHLO client.example",
+            "RCPT TO:<sales@example.com>",
+            "DATA",
+            "MAIL FROM:<a@example.org>",
+            "MAIL FROM:<b@example.org>",
+            "RSET",
+            "RCPT TO:<sales@example.com>",
+            "NOOP",
+            "MAIL FROM:<a@example.org> SIZE=999999",
+            "BOGUS",
+            "QUIT",
+        ] {
+            writer.write_all(format!("{command}\r\n").as_bytes()).unwrap();
+            codes.push(read_reply());
+        }
+        codes
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        replies,
+        [220, 500, 503, 250, 503, 503, 250, 503, 250, 503, 250, 552, 500, 221]
+    );
+    assert!(d.open_requests().await.is_empty());
+}
