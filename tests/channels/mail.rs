@@ -174,14 +174,11 @@ async fn lmtp_protocol_rules(backend: Backend) {
         let mut reader = BufReader::new(stream);
         let mut read_reply = || {
             // A reply is its lines up to the one with a space after the code.
-            let mut last = String::new();
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
-                let done = line.as_bytes().get(3) != Some(&b'-');
-                last = line;
-                if done {
-                    return last[..3].parse::<u16>().unwrap();
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    return line[..3].parse::<u16>().unwrap();
                 }
             }
         };
