@@ -8,5 +8,6 @@ mod chat_routing;
 mod forms;
 mod limits;
 mod mail;
+mod missed;
 mod recovery;
 mod security;
