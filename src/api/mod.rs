@@ -6,6 +6,7 @@
 
 mod admin;
 mod auth;
+mod callbacks;
 mod chat_webhook;
 mod conversations;
 mod error;
@@ -52,6 +53,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/customers", get(admin::find_customer))
         .route("/api/v1/customers/{id}", get(admin::customer))
         .route("/api/v1/leads/{id}", get(admin::lead))
+        .route("/api/v1/callbacks", get(callbacks::list))
+        .route("/api/v1/callbacks/{id}/done", post(callbacks::done))
         .route("/api/v1/reload", post(admin::reload))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .with_state(state)

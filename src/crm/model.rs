@@ -67,8 +67,10 @@ impl LeadKind {
 /// What to create in the CRM for this arrival.
 #[derive(Clone, Debug)]
 pub enum LeadPlan {
-    /// A lead only when the customer is new (chat, mail).
+    /// A lead only when the customer is new (chat, mail, calls on routes with `create_lead`).
     IfUnknown,
+    /// No lead (calls on routes without `create_lead`).
+    Never,
     /// Always, with these fields (forms).
     Always { kind: LeadKind, fields: serde_json::Value },
 }
@@ -181,6 +183,7 @@ pub struct Activity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CallbackTask {
     pub id: i64,
+    pub customer: i64,
     pub request: Option<i64>,
     pub operator: Option<String>,
     pub reason: String,

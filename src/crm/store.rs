@@ -6,7 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::model::{
-    Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd, RequestSummary, Stored,
+    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd,
+    RequestSummary, Stored,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,16 @@ pub trait Store: Send + Sync + 'static {
     fn customer(&self, key: CustomerKey) -> StoreFuture<'_, Option<CustomerCard>>;
 
     fn lead(&self, id: i64) -> StoreFuture<'_, Option<Lead>>;
+
+    /// Callback tasks not done yet, oldest first.
+    fn open_callbacks(&self) -> StoreFuture<'_, Vec<CallbackTask>>;
+
+    /// Marks a callback task done; false if there is no such open task.
+    fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool>;
+
+    /// Links a recording (a voicemail file or URL) to the request's callback
+    /// task and activity history.
+    fn attach_recording(&self, request: i64, link: String, at: Millis) -> StoreFuture<'_, ()>;
 
     /// Rotation pointers (queue, operator) as last saved.
     fn rotation(&self) -> StoreFuture<'_, Vec<(String, String)>>;

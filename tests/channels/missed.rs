@@ -43,6 +43,24 @@ async fn missed_chat_becomes_callback_task(backend: Backend) {
         d.open_requests().await.is_empty(),
         "the missed request is no longer open"
     );
+    let listed = d.admin_get("/api/v1/callbacks").await;
+    let task = listed["callbacks"][0]["id"].as_i64().unwrap();
+    assert_eq!(listed["callbacks"][0]["customer"], card["id"]);
+    let alice = d.operator("alice");
+    let done = |id: i64| {
+        d.client
+            .post(d.url(&format!("/api/v1/callbacks/{id}/done")))
+            .bearer_auth(&alice.token)
+            .send()
+    };
+    assert_eq!(done(task).await.unwrap().status().as_u16(), 200);
+    assert_eq!(done(task).await.unwrap().status().as_u16(), 404, "done once");
+    assert!(
+        d.admin_get("/api/v1/callbacks").await["callbacks"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     let again = d.chat_ok("m1", "hello again").await;
     assert_eq!(again["new_request"], true);

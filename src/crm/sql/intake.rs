@@ -87,7 +87,7 @@ impl SqlStore {
         .try_get(0)?;
         let lead = match &new.lead {
             LeadPlan::IfUnknown if is_new => Some(("lead", serde_json::json!({}))),
-            LeadPlan::IfUnknown => None,
+            LeadPlan::IfUnknown | LeadPlan::Never => None,
             LeadPlan::Always { kind, fields } => Some((kind.as_str(), fields.clone())),
         };
         if let Some((kind, fields)) = lead {

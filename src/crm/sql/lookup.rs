@@ -32,6 +32,20 @@ fn lead_from(row: &AnyRow) -> Result<Lead, StoreError> {
     })
 }
 
+const CALLBACK_COLUMNS: &str = "id, customer_id, request_id, operator, reason, recording, created_at";
+
+fn callback_from(row: &AnyRow) -> Result<CallbackTask, StoreError> {
+    Ok(CallbackTask {
+        id: row.try_get(0)?,
+        customer: row.try_get(1)?,
+        request: row.try_get(2)?,
+        operator: row.try_get(3)?,
+        reason: row.try_get(4)?,
+        recording: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+    })
+}
+
 const LEAD_COLUMNS: &str = "id, customer_id, kind, channel, origin, fields, request_id, created_at";
 
 impl SqlStore {
@@ -185,24 +199,14 @@ impl SqlStore {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-        let callbacks = sqlx::query(
-            "SELECT id, request_id, operator, reason, recording, created_at FROM callback_tasks \
-             WHERE customer_id = $1 AND done_at IS NULL ORDER BY id",
-        )
+        let callbacks = sqlx::query(&format!(
+            "SELECT {CALLBACK_COLUMNS} FROM callback_tasks WHERE customer_id = $1 AND done_at IS NULL ORDER BY id"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| {
-            Ok(CallbackTask {
-                id: r.try_get(0)?,
-                request: r.try_get(1)?,
-                operator: r.try_get(2)?,
-                reason: r.try_get(3)?,
-                recording: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            })
-        })
+        .map(callback_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(CustomerCard {
             id,
@@ -221,5 +225,16 @@ impl SqlStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(lead_from).transpose()
+    }
+
+    pub(super) async fn list_open_callbacks(&self) -> Result<Vec<CallbackTask>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {CALLBACK_COLUMNS} FROM callback_tasks WHERE done_at IS NULL ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(callback_from)
+        .collect()
     }
 }

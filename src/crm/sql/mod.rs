@@ -16,7 +16,8 @@ use sqlx::{AnyPool, Row};
 
 use super::migrations::{Dialect, Embedded};
 use super::model::{
-    Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd, RequestSummary, Stored,
+    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd,
+    RequestSummary, Stored,
 };
 use super::store::{CustomerKey, Store, StoreError, StoreFuture};
 use crate::config::schema::Storage;
@@ -118,6 +119,15 @@ impl Store for SqlStore {
     }
     fn lead(&self, id: i64) -> StoreFuture<'_, Option<Lead>> {
         Box::pin(self.find_lead(id))
+    }
+    fn open_callbacks(&self) -> StoreFuture<'_, Vec<CallbackTask>> {
+        Box::pin(self.list_open_callbacks())
+    }
+    fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool> {
+        Box::pin(self.record_callback_done(id, operator, at))
+    }
+    fn attach_recording(&self, request: i64, link: String, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_recording(request, link, at))
     }
     fn rotation(&self) -> StoreFuture<'_, Vec<(String, String)>> {
         Box::pin(self.load_rotation())

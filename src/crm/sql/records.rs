@@ -224,4 +224,46 @@ impl SqlStore {
         tx.commit().await?;
         Ok(())
     }
+
+    pub(super) async fn record_callback_done(&self, id: i64, operator: String, at: Millis) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("SELECT customer_id, request_id FROM callback_tasks WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let (customer, request): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        sqlx::query("UPDATE callback_tasks SET done_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        activity(
+            &mut tx,
+            customer,
+            "callback",
+            request,
+            Some(&operator),
+            "called back",
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn record_recording(&self, request: i64, link: String, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE callback_tasks SET recording = $1 WHERE request_id = $2")
+            .bind(&link)
+            .bind(request)
+            .execute(&mut *tx)
+            .await?;
+        activity(&mut tx, customer, "recording", Some(request), None, &link, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
