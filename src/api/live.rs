@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::crm::Store;
 use crate::daemon::EngineHandle;
-use crate::engine::{Action, AssignVia, Event, OfferId, OperatorId, RequestId, WithdrawReason};
+use crate::engine::{Action, AssignVia, Channel, Event, OfferId, OperatorId, RequestId, WithdrawReason};
 
 /// One event on an operator's stream.
 #[derive(Clone, Debug, Serialize)]
@@ -76,6 +76,8 @@ pub enum AcceptOutcome {
     NotOpen,
     /// The offer is somebody else's.
     NotYours,
+    /// A phone offer: answered or refused on the phone, not over HTTP.
+    PhoneOnly,
 }
 
 enum Command {
@@ -138,6 +140,7 @@ impl LiveHandle {
 struct OpenOffer {
     operator: OperatorId,
     request: RequestId,
+    channel: Channel,
     event: OperatorEvent,
 }
 
@@ -232,6 +235,7 @@ impl Hub {
                     OpenOffer {
                         operator,
                         request,
+                        channel,
                         event: event.clone(),
                     },
                 );
@@ -320,6 +324,9 @@ impl Hub {
                 Some(open) if open.operator != operator => {
                     let _ = reply.send(AcceptOutcome::NotYours);
                 }
+                Some(open) if open.channel == Channel::Phone => {
+                    let _ = reply.send(AcceptOutcome::PhoneOnly);
+                }
                 Some(open) => {
                     self.accepting.insert(offer, (operator, open.request, reply));
                     self.engine.send(Event::Accepted { offer });
@@ -329,6 +336,7 @@ impl Hub {
                 let outcome = match self.offers.get(&offer) {
                     None => AcceptOutcome::NotOpen,
                     Some(open) if open.operator != operator => AcceptOutcome::NotYours,
+                    Some(open) if open.channel == Channel::Phone => AcceptOutcome::PhoneOnly,
                     Some(open) => {
                         let request = open.request.0 as i64;
                         self.offers.remove(&offer);
@@ -347,3 +355,7 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "live_tests.rs"]
+mod tests;

@@ -22,6 +22,9 @@ fn settle(offer: u64, outcome: Option<AcceptOutcome>) -> Result<Json<Value>, Api
         Some(AcceptOutcome::NotOpen) => Err(ApiError::Conflict(format!(
             "offer {offer} is not open: it was withdrawn, expired or never made"
         ))),
+        Some(AcceptOutcome::PhoneOnly) => Err(ApiError::Conflict(format!(
+            "offer {offer} is a call: answer or refuse it on the phone"
+        ))),
         Some(AcceptOutcome::NotYours) => Err(ApiError::Forbidden(format!(
             "offer {offer} was made to another operator"
         ))),
