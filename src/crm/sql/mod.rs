@@ -136,3 +136,6 @@ impl Store for SqlStore {
         Box::pin(self.store_rotation(pointers))
     }
 }
+
+#[cfg(test)]
+mod tests;
