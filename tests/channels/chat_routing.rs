@@ -188,6 +188,18 @@ async fn transfer_changes_responsible(backend: Backend) {
     assert_eq!(bob.reply(conversation, "I'll take it from here").await.0, 201);
     let (status, body) = bob.transfer(conversation, json!({ "queue": "nowhere" })).await;
     assert_eq!((status, body["fields"][0]["field"].clone()), (422, json!("queue")));
+
+    // Back to the queue: offered to the others, not to bob who handed it on.
+    let (status, _) = bob.transfer(conversation, json!({ "queue": "support" })).await;
+    assert_eq!(status, 202);
+    let offer = alice_events.expect("offer", WAIT).await;
+    assert_eq!(offer["request"], chat["request"]);
+    bob_events.expect_no("offer", QUIET).await;
+    assert_eq!(alice.accept(offer["offer"].as_u64().unwrap()).await.0, 200);
+    crate::harness::eventually(WAIT, || async {
+        (d.customer("chat", "livechat:u3").await["responsible"] == "alice").then_some(())
+    })
+    .await;
 }
 
 async fn replies_and_customer_messages(backend: Backend) {
