@@ -354,6 +354,9 @@ pub struct ChatRoute {
     pub queue: Spanned<String>,
     /// Where operator replies are POSTed for this source.
     pub reply_webhook: Option<String>,
+    /// Bearer token the bridge must send with each message; absent: the
+    /// webhook is open (e.g. a public live-chat widget).
+    pub webhook_token: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -63,6 +63,19 @@ fn check_crm(config: &Config) -> Result<(), Problem> {
             ),
         ));
     }
+    for route in &config.routes.chat {
+        if let Some(token) = &route.webhook_token
+            && token.get_ref().len() < 16
+        {
+            return Err(problem(
+                token,
+                format!(
+                    "chat source {:?}: webhook_token is too short; use at least 16 characters",
+                    route.source.get_ref()
+                ),
+            ));
+        }
+    }
     if config.limits.http_body_bytes < 1024 || config.limits.mail_bytes < 1024 {
         return Err(Problem {
             span: 0..0,

@@ -17,7 +17,8 @@ crate::on_both_backends! {
 async fn tokens_and_ownership(backend: Backend) {
     let config = format!(
         "{}{}[[queues]]\nname = \"support\"\nchannels = [\"chat\"]\noperators = [\"alice\", \"bob\"]\n\
-         [[routes.chat]]\nsource = \"livechat\"\nqueue = \"support\"\n",
+         [[routes.chat]]\nsource = \"livechat\"\nqueue = \"support\"\n\
+         [[routes.chat]]\nsource = \"bridge\"\nqueue = \"support\"\nwebhook_token = \"bridge-secret-0000001\"\n",
         operator("alice"),
         operator("bob")
     );
@@ -61,6 +62,24 @@ async fn tokens_and_ownership(backend: Backend) {
     assert_eq!(support["operators"][0]["name"], "alice");
     assert_eq!(support["operators"][0]["state"], "busy");
     assert_eq!(support["operators"][0]["load"]["chat"], 1);
+
+    // A source with a webhook token takes only messages that bear it.
+    let message = json!({ "user_id": "b1", "text": "hi" });
+    for token in [None, Some("bridge-secret-0000002")] {
+        let mut request = client.post(d.url("/api/v1/chat/bridge/messages")).json(&message);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        assert_eq!(request.send().await.unwrap().status().as_u16(), 401);
+    }
+    let response = client
+        .post(d.url("/api/v1/chat/bridge/messages"))
+        .bearer_auth("bridge-secret-0000001")
+        .json(&message)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
 
     // Reload: a broken file is refused and the daemon keeps its configuration;
     // a good one adds a chat source.
