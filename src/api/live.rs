@@ -271,19 +271,6 @@ impl Hub {
             } => {
                 self.offers
                     .retain(|_, o| !(o.request == request && o.operator == operator));
-                let settled: Vec<OfferId> = self
-                    .accepting
-                    .iter()
-                    .filter(|(_, (o, r, _))| *o == operator && *r == request)
-                    .map(|(offer, _)| *offer)
-                    .collect();
-                for offer in settled {
-                    if let Some((_, _, reply)) = self.accepting.remove(&offer) {
-                        let _ = reply.send(AcceptOutcome::Assigned {
-                            request: request.0 as i64,
-                        });
-                    }
-                }
                 let summary = self.store.request_summary(request.0 as i64).await.ok().flatten();
                 let queue = self
                     .engine
@@ -303,7 +290,22 @@ impl Hub {
                         AssignVia::Pickup => "pickup",
                     },
                 };
+                // Published before the accept is answered: a stream opened
+                // after the answer never sees this assignment twice.
                 self.publish(self.name_of(operator).await, event);
+                let settled: Vec<OfferId> = self
+                    .accepting
+                    .iter()
+                    .filter(|(_, (o, r, _))| *o == operator && *r == request)
+                    .map(|(offer, _)| *offer)
+                    .collect();
+                for offer in settled {
+                    if let Some((_, _, reply)) = self.accepting.remove(&offer) {
+                        let _ = reply.send(AcceptOutcome::Assigned {
+                            request: request.0 as i64,
+                        });
+                    }
+                }
             }
             Action::RefuseAccept { offer, .. } => {
                 self.offers.remove(&offer);

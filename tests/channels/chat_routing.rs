@@ -229,6 +229,16 @@ async fn replies_and_customer_messages(backend: Backend) {
     assert_eq!(offer["conversation"], conversation);
     assert_eq!(alice.accept(offer["offer"].as_u64().unwrap()).await.0, 200);
 
+    // A second stream (a reconnect) starts with what alice holds.
+    let mut reconnected = alice.events().await;
+    let held = reconnected.expect("assigned", WAIT).await;
+    assert_eq!(
+        (held["request"].clone(), held["via"].clone()),
+        (chat["request"].clone(), json!("held"))
+    );
+    assert_eq!(held["conversation"], conversation);
+    drop(reconnected);
+
     let (status, body) = alice.reply(conversation, "Hello, how can I help?").await;
     assert_eq!((status, body["delivered"].clone()), (201, json!(true)), "{body}");
     let delivered = tokio::time::timeout(WAIT, received.recv()).await.unwrap().unwrap();
