@@ -8,6 +8,7 @@ pub mod chat;
 pub mod form;
 pub mod lmtp;
 pub mod mail;
+pub mod phone;
 
 use std::sync::Arc;
 
