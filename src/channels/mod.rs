@@ -1,7 +1,8 @@
-//! Channel adapters: chat (webhooks in, reply webhooks out), mail (LMTP) and
-//! forms. Each turns wire input into a stored request and an engine event;
-//! none of them decides routing. `arrival` announces stored requests to the
-//! engine, on arrival and after a restart.
+//! Channel adapters: chat (webhooks in, reply webhooks out), mail (LMTP),
+//! forms, and the CRM side of calls for the telephony layer. Each turns wire
+//! input into a stored request and an engine event; none of them decides
+//! routing. `arrival` announces stored requests to the engine, on arrival and
+//! after a restart.
 
 pub mod arrival;
 pub mod chat;
