@@ -117,6 +117,10 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
     assert_eq!(holder_of(&d, latest_request(&d).await).await, "bob");
 
     // A known sender (new thread) goes to their responsible, the first who got them.
+    eventually(WAIT, || async {
+        (d.customer("email", "c2@example.org").await["responsible"] == "carol").then_some(())
+    })
+    .await;
     let codes = d.lmtp(
         "C2@Example.org",
         &["sales@example.com"],

@@ -57,8 +57,15 @@ async fn requests_survive_kill_9(backend: Backend) {
     })
     .await;
     assert_eq!(form_holder, "alice");
-    // The rotation pointer is written after the assignment; give it its moment.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The recorder saves the rotation pointer before it records the
+    // assignment (here: alice becomes Ann's responsible), so once that is
+    // stored, the pointer is too.
+    let customer = form["customer"].as_i64().unwrap();
+    eventually(WAIT, || async {
+        let card = d.admin_get(&format!("/api/v1/customers/{customer}")).await;
+        (card["responsible"] == "alice").then_some(())
+    })
+    .await;
     let before = d.open_requests().await;
     assert_eq!(before.len(), 4);
     assert!(
