@@ -8,3 +8,4 @@ pub mod crm;
 pub mod daemon;
 pub mod engine;
 pub mod eventlog;
+pub mod metrics;

@@ -59,7 +59,7 @@ impl From<ChannelError> for ApiError {
             ChannelError::UnknownRoute { .. } => ApiError::NotFound(error.to_string()),
             ChannelError::Invalid(fields) => ApiError::Unprocessable(fields),
             ChannelError::Storage(e) => ApiError::Internal(e.to_string()),
-            ChannelError::EngineStopped => ApiError::Unavailable(error.to_string()),
+            ChannelError::EngineStopped | ChannelError::Draining => ApiError::Unavailable(error.to_string()),
         }
     }
 }

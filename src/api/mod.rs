@@ -32,12 +32,15 @@ pub struct ApiState {
     pub config_path: PathBuf,
     /// For reply webhooks.
     pub http: reqwest::Client,
+    /// Prometheus exposition for `/metrics`.
+    pub metrics: crate::metrics::Exporter,
 }
 
 pub fn router(state: ApiState) -> Router {
     let body_limit = state.ctx.config.load().limits.http_body_bytes;
     Router::new()
         .route("/api/v1/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/api/v1/chat/{source}/messages", post(chat_webhook::receive))
         .route("/api/v1/forms/{form}", post(forms::receive))
         .route("/api/v1/operators/me/events", get(events::stream))
@@ -58,6 +61,13 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/reload", post(admin::reload))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .with_state(state)
+}
+
+/// `GET /metrics`: the Prometheus text exposition (no token; bind the API to
+/// an internal address).
+async fn metrics(axum::extract::State(state): axum::extract::State<ApiState>) -> impl axum::response::IntoResponse {
+    let text = state.metrics.render(&state.ctx.engine).await;
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// Serves the API on an already bound listener until the task is dropped.

@@ -37,6 +37,9 @@ pub struct ChatReceipt {
 
 /// Stores one incoming chat message and tells the engine or the operator.
 pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -> Result<ChatReceipt, ChannelError> {
+    if ctx.drain.is_draining() {
+        return Err(ChannelError::Draining);
+    }
     let config = ctx.config.load();
     let route = config
         .routes

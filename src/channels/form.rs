@@ -26,6 +26,9 @@ pub async fn receive(
     form: &str,
     submitted: BTreeMap<String, String>,
 ) -> Result<FormReceipt, ChannelError> {
+    if ctx.drain.is_draining() {
+        return Err(ChannelError::Draining);
+    }
     let config = ctx.config.load();
     let route = config
         .routes

@@ -1,7 +1,8 @@
 //! The LMTP listener (RFC 2033) through which Postfix or Exim deliver mail
 //! (`lmtp:inet:HOST:PORT`): LHLO, MAIL, RCPT, DATA with one reply per
 //! recipient, RSET, NOOP, QUIT. Unknown mailbox → 550, too large → 552.
-//! Each accepted recipient's copy is stored before its 250 is sent.
+//! Each accepted recipient's copy is stored before its 250 is sent. While the
+//! daemon stops, new connections and new mails get 421 (the MTA retries).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,11 @@ pub async fn serve(listener: TcpListener, ctx: ChannelContext) {
             let _ = stream.write_all(b"421 4.3.2 too many connections, try later\r\n").await;
             continue;
         };
+        if ctx.drain.is_draining() {
+            let mut stream = stream;
+            let _ = stream.write_all(b"421 4.3.2 acdd is stopping, try later\r\n").await;
+            continue;
+        }
         let ctx = ctx.clone();
         tokio::spawn(async move {
             if let Err(error) = Session::new(stream, ctx).run().await {
@@ -164,6 +170,9 @@ impl Session {
     }
 
     async fn mail(&mut self, argument: &str) -> std::io::Result<()> {
+        if self.ctx.drain.is_draining() {
+            return self.reply("421 4.3.2 acdd is stopping, try later").await;
+        }
         if !self.greeted {
             return self.reply("503 5.5.1 say LHLO first").await;
         }

@@ -20,6 +20,7 @@ use crate::api::live::OperatorEvent;
 use crate::config::Config;
 use crate::crm::{Store, StoreError};
 use crate::daemon::EngineHandle;
+use crate::daemon::shutdown::Drain;
 use crate::engine::RequestId;
 
 /// What every channel adapter works with.
@@ -29,6 +30,8 @@ pub struct ChannelContext {
     pub store: Arc<dyn Store>,
     pub engine: EngineHandle,
     pub live: LiveHandle,
+    /// Set when the daemon stops: no new requests are taken.
+    pub drain: Drain,
 }
 
 /// One field that is missing or malformed, named as the sender named it.
@@ -58,6 +61,8 @@ pub enum ChannelError {
     Storage(#[from] StoreError),
     #[error("the engine is not running")]
     EngineStopped,
+    #[error("acdd is stopping and takes no new requests; try again later")]
+    Draining,
 }
 
 /// Tells whoever holds the request now (per the engine) about a new message.

@@ -23,6 +23,9 @@ pub async fn arrive(
     caller: &str,
     dialled: &str,
 ) -> Result<(RequestId, OpenRequest), ChannelError> {
+    if ctx.drain.is_draining() {
+        return Err(ChannelError::Draining);
+    }
     let (queue, create_lead, region) = {
         let config = ctx.config.load();
         let wanted = plain(dialled);

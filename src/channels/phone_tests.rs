@@ -9,9 +9,10 @@ use arc_swap::ArcSwap;
 use super::*;
 use crate::crm::{CustomerKey, Store};
 use crate::daemon::engine_task;
+use crate::daemon::shutdown::{self, DrainSwitch};
 use crate::engine::Engine;
 
-async fn context(dir: &Path) -> ChannelContext {
+async fn context(dir: &Path) -> (ChannelContext, DrainSwitch) {
     let text = format!(
         "[listen]\n[storage]\nsqlite = \"{}\"\n[crm]\nphone_region = \"DE\"\n\
          [[operators]]\nid = \"alice\"\n[[operators]]\nid = \"bob\"\n\
@@ -25,18 +26,21 @@ async fn context(dir: &Path) -> ChannelContext {
     let setup = config.engine_setup();
     let engine = engine_task::spawn(Engine::new(setup.clone()), &setup, None);
     let live = crate::api::live::spawn(engine.clone(), store.clone());
-    ChannelContext {
+    let (switch, drain) = shutdown::drain();
+    let ctx = ChannelContext {
         config: Arc::new(ArcSwap::from_pointee(config)),
         store,
         engine,
         live,
-    }
+        drain,
+    };
+    (ctx, switch)
 }
 
 #[tokio::test]
 async fn calls_find_their_customer_and_route() {
     let dir = tempfile::tempdir().unwrap();
-    let ctx = context(dir.path()).await;
+    let (ctx, switch) = context(dir.path()).await;
 
     let (id, first) = arrive(&ctx, "030 12345678", "+4930111111").await.unwrap();
     assert_eq!(id.0 as i64, first.request);
@@ -69,5 +73,12 @@ async fn calls_find_their_customer_and_route() {
     assert!(matches!(
         arrive(&ctx, "+493012345678", "+4930999999").await,
         Err(ChannelError::UnknownRoute { .. })
+    ));
+
+    // Stopping: no new calls.
+    switch.drain(&ctx.engine, std::time::Duration::ZERO).await;
+    assert!(matches!(
+        arrive(&ctx, "+493012345678", "+4930111111").await,
+        Err(ChannelError::Draining)
     ));
 }

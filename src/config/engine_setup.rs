@@ -58,6 +58,8 @@ fn queue_setup(q: &schema::Queue) -> QueueSetup {
         max_wait_ms: q.max_wait_seconds.as_ref().map(|s| seconds_ms(*s.get_ref())),
         max_length: q.max_length.as_ref().map(|m| *m.get_ref() as u32),
         retry_ms: seconds_ms(*q.retry_seconds.get_ref()),
+        service_level_ms: seconds_ms(*q.service_level_seconds.get_ref()),
+        auto_pause_after: q.auto_pause_after.as_ref().map(|n| *n.get_ref() as u32),
         missed: {
             let missed = q.missed.get_ref();
             let text =

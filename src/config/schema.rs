@@ -29,6 +29,28 @@ pub struct Config {
     pub crm: Crm,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub shutdown: Shutdown,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shutdown {
+    /// On SIGTERM, calls in progress get this long to finish.
+    #[serde(default = "default_grace")]
+    pub grace_seconds: u64,
+}
+
+fn default_grace() -> u64 {
+    60
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown {
+            grace_seconds: default_grace(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,6 +309,11 @@ pub struct Queue {
     pub max_length: Option<Spanned<i64>>,
     #[serde(default = "default_retry")]
     pub retry_seconds: Spanned<i64>,
+    /// Pause an operator who let this many offers in a row ring out (reason `no_answer`).
+    pub auto_pause_after: Option<Spanned<i64>>,
+    /// Service-level target for metrics and replay: answered within this long.
+    #[serde(default = "default_service_level")]
+    pub service_level_seconds: Spanned<i64>,
     #[serde(default = "default_hold")]
     pub hold: Hold,
     pub music_file: Option<PathBuf>,
@@ -317,6 +344,9 @@ fn default_responsible_wait() -> Spanned<i64> {
 }
 fn default_retry() -> Spanned<i64> {
     Spanned::new(0..0, 5)
+}
+fn default_service_level() -> Spanned<i64> {
+    Spanned::new(0..0, 20)
 }
 fn default_hold() -> Hold {
     Hold::Ringback

@@ -245,6 +245,7 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
             ));
         }
         positive(&q.retry_seconds, "retry_seconds", name)?;
+        positive(&q.service_level_seconds, "service_level_seconds", name)?;
         not_negative(&q.responsible_wait_seconds, "responsible_wait_seconds", name)?;
         not_negative(&q.wrap_up_seconds, "wrap_up_seconds", name)?;
         if let Some(max_wait) = &q.max_wait_seconds {
@@ -252,6 +253,9 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
         }
         if let Some(max_length) = &q.max_length {
             positive(max_length, "max_length", name)?;
+        }
+        if let Some(after) = &q.auto_pause_after {
+            positive(after, "auto_pause_after", name)?;
         }
         if let Some(max) = &q.max_per_operator {
             positive(max, "max_per_operator", name)?;

@@ -55,9 +55,26 @@ pub fn now() -> Time {
     Time(since_epoch.as_millis() as u64)
 }
 
+/// Sees every step of the engine as it happens, inside the engine task:
+/// for bookkeeping that must not miss or reorder anything (metrics).
+/// It must be quick and must not block.
+pub trait StepObserver: Send {
+    fn observe(&mut self, engine: &Engine, t: Time, event: &Event, actions: &[Action]);
+}
+
 /// Starts the engine task on the current runtime. `setup` is what `engine`
 /// was built from; it opens the event log's run.
 pub fn spawn(engine: Engine, setup: &EngineSetup, log: Option<EventLog>) -> EngineHandle {
+    spawn_observed(engine, setup, log, Vec::new())
+}
+
+/// Like `spawn`, with observers of every step.
+pub fn spawn_observed(
+    engine: Engine,
+    setup: &EngineSetup,
+    log: Option<EventLog>,
+    observers: Vec<Box<dyn StepObserver>>,
+) -> EngineHandle {
     if let Some(log) = &log {
         log.append(&Record::Start {
             t: now(),
@@ -66,11 +83,16 @@ pub fn spawn(engine: Engine, setup: &EngineSetup, log: Option<EventLog>) -> Engi
         });
     }
     let (commands, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(run(engine, log, receiver));
+    tokio::spawn(run(engine, log, observers, receiver));
     EngineHandle { commands }
 }
 
-async fn run(mut engine: Engine, log: Option<EventLog>, mut commands: mpsc::UnboundedReceiver<Command>) {
+async fn run(
+    mut engine: Engine,
+    log: Option<EventLog>,
+    mut observers: Vec<Box<dyn StepObserver>>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
     let mut subscribers: Vec<Subscriber> = Vec::new();
     let mut actions = Vec::new();
     loop {
@@ -86,16 +108,20 @@ async fn run(mut engine: Engine, log: Option<EventLog>, mut commands: mpsc::Unbo
         match command {
             Command::Event(event) => {
                 let t = now();
-                match &log {
-                    Some(log) => {
-                        engine.handle(event.clone(), t, &mut actions);
+                if log.is_none() && observers.is_empty() {
+                    engine.handle(event, t, &mut actions);
+                } else {
+                    engine.handle(event.clone(), t, &mut actions);
+                    for observer in &mut observers {
+                        observer.observe(&engine, t, &event, &actions);
+                    }
+                    if let Some(log) = &log {
                         log.append(&Record::Step {
                             t,
                             event,
                             actions: actions.clone(),
                         });
                     }
-                    None => engine.handle(event, t, &mut actions),
                 }
             }
             Command::Query(query) => query(&engine),

@@ -2,6 +2,7 @@
 //! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
+pub mod shutdown;
 mod systemd;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::crm::{self, Store};
 use crate::engine::{Engine, Event};
 use crate::eventlog::EventLog;
+use crate::metrics;
 
 pub use engine_task::EngineHandle;
 
@@ -42,11 +44,14 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     }
     let log = EventLog::open(&config.storage.event_log)
         .with_context(|| format!("opening the event log {}", config.storage.event_log.display()))?;
-    let handle = engine_task::spawn(engine, &setup, Some(log));
+    let exporter = metrics::Exporter::install().context("installing the metrics recorder")?;
+    let observers: Vec<Box<dyn engine_task::StepObserver>> = vec![Box::new(metrics::MetricsObserver::default())];
+    let handle = engine_task::spawn_observed(engine, &setup, Some(log), observers);
     // Both follow the engine from its first action on.
     crm::recorder::spawn(store.clone(), handle.clone());
     let live = crate::api::live::spawn(handle.clone(), store.clone());
     let (http, lmtp) = (config.listen.http, config.listen.lmtp);
+    let (drain_switch, drain) = shutdown::drain();
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -62,6 +67,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         engine: handle.clone(),
         live,
+        drain,
     };
     // Requests still open from before the restart go first, in their order.
     let recovered = channels::arrival::recover(&*store, &handle)
@@ -83,6 +89,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             ctx: ctx.clone(),
             config_path: config_path.clone(),
             http: reqwest::Client::new(),
+            metrics: exporter,
         };
         tokio::spawn(async move {
             if let Err(error) = crate::api::serve(listener, state).await {
@@ -104,7 +111,16 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         }
     }
     systemd::stopping();
-    tracing::info!("acdd stopping");
+    let grace = std::time::Duration::from_secs(config.load().shutdown.grace_seconds);
+    tracing::info!(
+        grace_seconds = grace.as_secs(),
+        "acdd stopping: no new requests, calls in progress may finish"
+    );
+    let cut_short = drain_switch.drain(&handle, grace).await;
+    if cut_short > 0 {
+        tracing::warn!(calls = cut_short, "grace time over: calls cut short");
+    }
+    tracing::info!("acdd stopped");
     Ok(())
 }
 

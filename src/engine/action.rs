@@ -128,6 +128,11 @@ pub enum Note {
     Ignored {
         what: Cow<'static, str>,
     },
+    /// The operator let too many offers ring out in a row and is paused
+    /// (reason `no_answer`) until they resume.
+    AutoPaused {
+        operator: OperatorId,
+    },
     /// Pickup found nothing to pick up (or the queue forbids it).
     PickupRefused {
         operator: OperatorId,

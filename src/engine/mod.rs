@@ -31,6 +31,7 @@ mod tests;
 pub use action::{Action, AssignVia, MissedReason, Note, Refusal, WithdrawReason};
 pub use event::{Arrival, Event, FailReason, PickupTarget, Presence, TransferTarget, Workday};
 pub use ids::{Channel, OfferId, OperatorId, PerChannel, QueueId, RequestId};
+pub use offers::AUTO_PAUSE_REASON;
 pub use setup::{EngineSetup, LimitCounts, MissedAction, Mode, OperatorSetup, QueueSetup};
 pub use snapshot::{OperatorView, QueueView, RequestView};
 pub use time::Time;
@@ -110,6 +111,11 @@ impl Engine {
 
     pub fn operator_name(&self, id: OperatorId) -> Option<&str> {
         self.operators.get(id.0 as usize).map(|o| o.setup.name.as_str())
+    }
+
+    /// The configuration a queue runs with now.
+    pub fn queue_setup(&self, id: QueueId) -> Option<&QueueSetup> {
+        self.queues.get(id.0 as usize).map(|q| &q.setup)
     }
 
     pub fn queue_name(&self, id: QueueId) -> Option<&str> {

@@ -4,11 +4,15 @@
 
 use super::Engine;
 use super::action::{Action, AssignVia, Note, Refusal, WithdrawReason};
+use super::event::Workday;
 use super::ids::{Channel, OfferId, OperatorId, QueueId, RequestId};
 use super::request::Phase;
 use super::setup::Mode;
 use super::time::Time;
 use super::timers::Timer;
+
+/// The pause reason the engine gives an operator it pauses for not answering.
+pub const AUTO_PAUSE_REASON: &str = "no_answer";
 
 pub(crate) struct Offer {
     pub request: RequestId,
@@ -106,11 +110,13 @@ impl Engine {
             });
             return;
         };
+        self.operators[offer.operator.0 as usize].no_answers_in_a_row = 0;
         self.withdraw_all(offer.request, WithdrawReason::TakenElsewhere, out);
         self.assign(offer.request, offer.operator, AssignVia::Offer, out);
     }
 
     /// A decline, a failure, or a deadline: the request looks elsewhere.
+    /// Unanswered offers count towards the queue's auto-pause.
     pub(crate) fn decline(&mut self, id: OfferId, no_answer: bool, out: &mut Vec<Action>) {
         let Some(offer) = self.resolve_offer(id) else {
             out.push(Action::Note(Note::Ignored {
@@ -119,11 +125,24 @@ impl Engine {
             return;
         };
         if no_answer {
-            self.operators[offer.operator.0 as usize].no_answers_total += 1;
+            let operator = &mut self.operators[offer.operator.0 as usize];
+            operator.no_answers_total += 1;
+            operator.no_answers_in_a_row += 1;
             out.push(Action::Note(Note::NoAnswer {
                 offer: id,
                 operator: offer.operator,
             }));
+            let limit = self.queues[offer.queue.0 as usize].setup.auto_pause_after;
+            if limit.is_some_and(|n| operator.no_answers_in_a_row >= n) && operator.workday == Workday::Started {
+                operator.workday = Workday::Paused {
+                    reason: AUTO_PAUSE_REASON.to_string(),
+                };
+                operator.no_answers_in_a_row = 0;
+                out.push(Action::Note(Note::AutoPaused {
+                    operator: offer.operator,
+                }));
+                self.reindex_operator(offer.operator);
+            }
         } else {
             out.push(Action::Note(Note::Declined {
                 offer: id,

@@ -59,6 +59,8 @@ pub(crate) struct OperatorState {
     pub memberships: Vec<(QueueId, u32)>,
     pub assignments_total: u64,
     pub no_answers_total: u64,
+    /// Offers rung out since the last accept (auto-pause).
+    pub no_answers_in_a_row: u32,
 }
 
 impl OperatorState {
@@ -79,6 +81,7 @@ impl OperatorState {
             memberships: Vec::new(),
             assignments_total: 0,
             no_answers_total: 0,
+            no_answers_in_a_row: 0,
         }
     }
 

@@ -98,6 +98,11 @@ pub struct QueueSetup {
     /// Pause between two rounds over the list once every operator was tried.
     pub retry_ms: u64,
     pub missed: MissedAction,
+    /// Service-level target: answered within this long. Not a routing rule;
+    /// carried here so metrics follow reloads.
+    pub service_level_ms: u64,
+    /// Pause an operator who let this many offers in a row ring out.
+    pub auto_pause_after: Option<u32>,
 }
 
 impl QueueSetup {
@@ -121,6 +126,8 @@ impl QueueSetup {
             max_length: None,
             retry_ms: 5_000,
             missed: MissedAction::Hangup,
+            service_level_ms: 20_000,
+            auto_pause_after: None,
         }
     }
 }

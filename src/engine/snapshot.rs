@@ -15,6 +15,8 @@ pub struct QueueView {
     pub waiting: u32,
     /// Requests on offer to somebody now.
     pub offered: u32,
+    pub waiting_by_channel: PerChannel<u32>,
+    pub offered_by_channel: PerChannel<u32>,
     pub oldest_waiting_since: Option<Time>,
     pub operators: Vec<OperatorView>,
 }
@@ -55,6 +57,8 @@ impl Engine {
                 channels: q.setup.channels.clone(),
                 waiting: 0,
                 offered: 0,
+                waiting_by_channel: PerChannel::default(),
+                offered_by_channel: PerChannel::default(),
                 oldest_waiting_since: None,
                 operators: q.members.iter().map(|m| self.operator_view(m.0 as usize)).collect(),
             })
@@ -73,8 +77,10 @@ impl Engine {
             };
             if request.offers.is_empty() {
                 view.waiting += 1;
+                *view.waiting_by_channel.get_mut(request.channel) += 1;
             } else {
                 view.offered += 1;
+                *view.offered_by_channel.get_mut(request.channel) += 1;
             }
             if view.oldest_waiting_since.is_none_or(|t| request.waiting_since < t) {
                 view.oldest_waiting_since = Some(request.waiting_since);

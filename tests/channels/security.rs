@@ -57,6 +57,21 @@ async fn tokens_and_ownership(backend: Backend) {
     assert_eq!(bob.transfer(conversation, json!({ "operator": "bob" })).await.0, 403);
     assert_eq!(alice.reply(conversation, "hi").await.0, 201);
 
+    let metrics = client
+        .get(d.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("acdd_requests_arrived_total") && !l.ends_with(" 0")),
+        "the chat is counted on /metrics:\n{metrics}"
+    );
+
     let queues = d.admin_get("/api/v1/queues").await;
     let support = &queues["queues"][0];
     assert_eq!(support["operators"][0]["name"], "alice");

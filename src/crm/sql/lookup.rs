@@ -141,13 +141,15 @@ impl SqlStore {
     }
 
     pub(super) async fn find_customer(&self, key: CustomerKey) -> Result<Option<CustomerCard>, StoreError> {
+        // One snapshot: a card never shows half of what one transaction wrote.
+        let mut tx = self.read().await?;
         let id: Option<i64> = match key {
             CustomerKey::Id(id) => Some(id),
             CustomerKey::Identity(kind, value) => {
                 sqlx::query("SELECT customer_id FROM identities WHERE kind = $1 AND value = $2")
                     .bind(kind)
                     .bind(value)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?
                     .map(|row| row.try_get(0))
                     .transpose()?
@@ -156,14 +158,14 @@ impl SqlStore {
         let Some(id) = id else { return Ok(None) };
         let Some(row) = sqlx::query("SELECT id, name, responsible FROM customers WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?
         else {
             return Ok(None);
         };
         let identities = sqlx::query("SELECT kind, value FROM identities WHERE customer_id = $1 ORDER BY kind, value")
             .bind(id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?
             .iter()
             .map(|r| {
@@ -177,7 +179,7 @@ impl SqlStore {
             "SELECT {LEAD_COLUMNS} FROM leads WHERE customer_id = $1 ORDER BY id"
         ))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(lead_from)
@@ -186,7 +188,7 @@ impl SqlStore {
             "SELECT kind, request_id, operator, detail, at FROM activities WHERE customer_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(|r| {
@@ -203,11 +205,12 @@ impl SqlStore {
             "SELECT {CALLBACK_COLUMNS} FROM callback_tasks WHERE customer_id = $1 AND done_at IS NULL ORDER BY id"
         ))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(callback_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
+        tx.commit().await?;
         Ok(Some(CustomerCard {
             id,
             name: row.try_get(1)?,

@@ -72,6 +72,18 @@ impl SqlStore {
         self.dialect
     }
 
+    /// A transaction that only reads, seeing one snapshot across statements.
+    async fn read(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin().await,
+            Dialect::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+            }
+        }
+    }
+
     /// A transaction that will write. SQLite takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not write
     /// after another connection did, and would fail instead of waiting.

@@ -103,3 +103,56 @@ fn pause_and_resume() {
     });
     assert_eq!(sim.offers(&out).len(), 1);
 }
+
+#[test]
+fn operators_who_let_offers_ring_out_are_paused() {
+    let mut queue = phone_queue(&["a", "b"], Mode::InOrder);
+    queue.auto_pause_after = Some(2);
+    queue.offer_timeout_ms.0[0] = 10_000;
+    queue.retry_ms = 1_000;
+    let mut sim = Sim::new(setup(&["a", "b"], queue));
+    sim.ready("a");
+    let (_, out) = sim.arrive("q", Channel::Phone);
+    assert_eq!(sim.offer(&out).1, "a");
+    sim.advance(10_000); // rings out once
+    let out = sim.advance(1_000);
+    assert_eq!(sim.offer(&out).1, "a", "next round: a again");
+    let out = sim.advance(10_000); // twice
+    let a = sim.op("a");
+    assert!(out.contains(&Action::Note(Note::AutoPaused { operator: a })), "{out:?}");
+    assert_eq!(
+        sim.engine.operator_views()[0].pause_reason.as_deref(),
+        Some(AUTO_PAUSE_REASON)
+    );
+    let out = sim.advance(5_000);
+    assert!(sim.offers(&out).is_empty(), "paused: no more offers");
+    let out = sim.send(Event::Workday {
+        operator: a,
+        workday: Workday::Started,
+    });
+    assert_eq!(sim.offer(&out).1, "a", "resumed");
+}
+
+#[test]
+fn an_accept_resets_the_no_answer_count() {
+    let mut queue = phone_queue(&["a"], Mode::InOrder);
+    queue.auto_pause_after = Some(2);
+    queue.offer_timeout_ms.0[0] = 10_000;
+    queue.retry_ms = 1_000;
+    let mut sim = Sim::new(setup(&["a"], queue));
+    sim.ready("a");
+    let (request, out) = sim.arrive("q", Channel::Phone);
+    assert_eq!(sim.offers(&out).len(), 1);
+    sim.advance(10_000);
+    let out = sim.advance(1_000);
+    let out = sim.accept(sim.offer(&out).0);
+    assert_eq!(sim.assigned(&out).len(), 1);
+    sim.send(Event::Closed { request });
+    let (_, out) = sim.arrive("q", Channel::Phone);
+    assert_eq!(sim.offers(&out).len(), 1);
+    let out = sim.advance(10_000);
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::Note(Note::AutoPaused { .. }))),
+        "one in a row only"
+    );
+}

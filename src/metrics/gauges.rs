@@ -1,0 +1,52 @@
+//! Gauges read from the engine's views at scrape time: requests waiting and
+//! on offer per queue and channel, and each operator's state and load.
+
+use metrics::gauge;
+
+use crate::engine::{Channel, OperatorView, QueueView};
+
+/// Every state an operator can be in, so a state left sets its gauge to 0.
+const STATES: [&str; 9] = [
+    "offline",
+    "not_working",
+    "paused",
+    "away",
+    "do_not_disturb",
+    "wrap_up",
+    "busy",
+    "ringing",
+    "idle",
+];
+
+pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
+    for queue in queues {
+        for channel in &queue.channels {
+            let labels = [("queue", queue.name.clone()), ("channel", channel.to_string())];
+            gauge!("acdd_requests_waiting", &labels).set(*queue.waiting_by_channel.get(*channel) as f64);
+            gauge!("acdd_requests_offered", &labels).set(*queue.offered_by_channel.get(*channel) as f64);
+        }
+        if let Some(since) = queue.oldest_waiting_since {
+            let now = crate::daemon::engine_task::now();
+            gauge!("acdd_oldest_wait_seconds", "queue" => queue.name.clone()).set(now.since(since) as f64 / 1000.0);
+        } else {
+            gauge!("acdd_oldest_wait_seconds", "queue" => queue.name.clone()).set(0.0);
+        }
+    }
+    for operator in operators {
+        for state in STATES {
+            let value = if operator.state == state { 1.0 } else { 0.0 };
+            gauge!("acdd_operator_state", "operator" => operator.name.clone(), "state" => state).set(value);
+        }
+        let paused = if operator.pause_reason.is_some() { 1.0 } else { 0.0 };
+        gauge!("acdd_operator_paused", "operator" => operator.name.clone()).set(paused);
+        gauge!("acdd_operator_phone_reachable", "operator" => operator.name.clone()).set(if operator.phone_reachable {
+            1.0
+        } else {
+            0.0
+        });
+        for channel in Channel::ALL {
+            gauge!("acdd_operator_load", "operator" => operator.name.clone(), "channel" => channel.to_string())
+                .set(*operator.load.get(channel) as f64);
+        }
+    }
+}

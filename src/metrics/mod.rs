@@ -1,0 +1,103 @@
+//! Prometheus metrics: one recorder for the process, an observer of every
+//! engine step (counters and histograms), and gauges refreshed from the
+//! engine's views when `/metrics` is scraped. Other layers (SIP, media)
+//! record their own counters through the `metrics` macros; they all end up
+//! in the same exposition.
+
+mod gauges;
+mod observer;
+
+#[cfg(test)]
+mod tests;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::daemon::EngineHandle;
+pub use observer::MetricsObserver;
+
+/// Buckets for every `_seconds` histogram: sub-second answers to long waits.
+const SECONDS_BUCKETS: [f64; 14] = [
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+];
+
+#[derive(Clone)]
+pub struct Exporter {
+    handle: PrometheusHandle,
+}
+
+impl Exporter {
+    /// Installs the process-wide recorder. Call once, before anything records.
+    pub fn install() -> anyhow::Result<Exporter> {
+        let handle = builder()?.install_recorder()?;
+        describe();
+        Ok(Exporter { handle })
+    }
+
+    /// The text exposition, with gauges freshly read from the engine.
+    pub async fn render(&self, engine: &EngineHandle) -> String {
+        if let Some((queues, operators)) = engine.query(|e| (e.queue_views(), e.operator_views())).await {
+            gauges::set(&queues, &operators);
+        }
+        self.handle.render()
+    }
+}
+
+/// How acdd's exposition is built: histograms (not summaries) for `_seconds`.
+fn builder() -> Result<PrometheusBuilder, metrics_exporter_prometheus::BuildError> {
+    PrometheusBuilder::new().set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS_BUCKETS)
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "acdd_requests_arrived_total",
+        "Requests that entered a queue (overflows included)."
+    );
+    describe_counter!(
+        "acdd_requests_total",
+        "Requests by outcome: answered, missed, abandoned, overflowed."
+    );
+    describe_counter!(
+        "acdd_requests_answered_within_target_total",
+        "Requests answered within the queue's service-level target."
+    );
+    describe_counter!("acdd_missed_total", "Requests handed to the missed action, by reason.");
+    describe_counter!("acdd_offers_total", "Offers made to operators.");
+    describe_counter!("acdd_operator_assignments_total", "Requests assigned to the operator.");
+    describe_counter!(
+        "acdd_operator_no_answers_total",
+        "Offers the operator let ring out or could not take."
+    );
+    describe_counter!("acdd_operator_declines_total", "Offers the operator declined.");
+    describe_histogram!(
+        "acdd_wait_seconds",
+        Unit::Seconds,
+        "How long requests waited, by outcome."
+    );
+    describe_histogram!(
+        "acdd_speed_of_answer_seconds",
+        Unit::Seconds,
+        "Wait until an operator took the request."
+    );
+    describe_histogram!("acdd_operator_handle_seconds", Unit::Seconds, "Assignment to close.");
+    describe_gauge!("acdd_requests_waiting", "Requests waiting with no offer out.");
+    describe_gauge!("acdd_requests_offered", "Requests on offer to an operator now.");
+    describe_gauge!(
+        "acdd_oldest_wait_seconds",
+        Unit::Seconds,
+        "Wait of the oldest request in the queue."
+    );
+    describe_gauge!(
+        "acdd_operator_state",
+        "1 for the operator's current state, 0 for the others."
+    );
+    describe_gauge!("acdd_operator_paused", "1 while the operator's workday is paused.");
+    describe_gauge!(
+        "acdd_operator_phone_reachable",
+        "1 while a SIP contact of the operator is registered and answers."
+    );
+    describe_gauge!(
+        "acdd_operator_load",
+        "Offers plus assignments the operator holds, per channel."
+    );
+}
