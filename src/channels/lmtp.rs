@@ -151,6 +151,11 @@ impl Session {
                     self.reply(&size).await?;
                 }
                 "HELO" | "EHLO" => self.reply("500 5.5.1 this is LMTP: say LHLO").await?,
+                "MAIL" if self.ctx.drain.is_draining() => {
+                    // 421 closes the session; the MTA keeps the mail and retries.
+                    self.reply("421 4.3.2 acdd is stopping, try later").await?;
+                    return Ok(());
+                }
                 "MAIL" => self.mail(argument).await?,
                 "RCPT" => self.rcpt(argument).await?,
                 "DATA" => self.data().await?,
@@ -170,9 +175,6 @@ impl Session {
     }
 
     async fn mail(&mut self, argument: &str) -> std::io::Result<()> {
-        if self.ctx.drain.is_draining() {
-            return self.reply("421 4.3.2 acdd is stopping, try later").await;
-        }
         if !self.greeted {
             return self.reply("503 5.5.1 say LHLO first").await;
         }
