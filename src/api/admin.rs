@@ -94,14 +94,7 @@ pub async fn find_customer(
     _: AdminAuth,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let region = state
-        .ctx
-        .config
-        .load()
-        .crm
-        .phone_region
-        .as_ref()
-        .and_then(|r| r.get_ref().parse().ok());
+    let region = identity::region(&state.ctx.config.load());
     let key = if let Some(phone) = query.get("phone") {
         let number = identity::phone(phone, region)
             .ok_or_else(|| ApiError::Unprocessable(vec![FieldProblem::new("phone", "is not a valid phone number")]))?;

@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::crm::Store;
 use crate::daemon::EngineHandle;
-use crate::engine::{Action, AssignVia, Channel, Event, OfferId, OperatorId, RequestId, WithdrawReason};
+use crate::engine::{Action, AssignVia, Channel, Event, OfferId, OperatorId, QueueId, RequestId, WithdrawReason};
 
 /// One event on an operator's stream.
 #[derive(Clone, Debug, Serialize)]
@@ -197,6 +197,14 @@ impl Hub {
             .unwrap_or_default()
     }
 
+    async fn queue_name(&self, queue: QueueId) -> String {
+        self.engine
+            .query(move |e| e.queue_name(queue).map(str::to_string))
+            .await
+            .flatten()
+            .unwrap_or_default()
+    }
+
     fn publish(&self, operator: String, event: OperatorEvent) {
         let _ = self.events.send((operator, event));
     }
@@ -212,12 +220,7 @@ impl Hub {
                 deadline,
             } => {
                 let summary = self.store.request_summary(request.0 as i64).await.ok().flatten();
-                let queue = self
-                    .engine
-                    .query(move |e| e.queue_name(queue).map(str::to_string))
-                    .await
-                    .flatten()
-                    .unwrap_or_default();
+                let queue = self.queue_name(queue).await;
                 let event = OperatorEvent::Offer {
                     offer: offer.0,
                     request: request.0 as i64,
@@ -272,12 +275,7 @@ impl Hub {
                 self.offers
                     .retain(|_, o| !(o.request == request && o.operator == operator));
                 let summary = self.store.request_summary(request.0 as i64).await.ok().flatten();
-                let queue = self
-                    .engine
-                    .query(move |e| e.queue_name(queue).map(str::to_string))
-                    .await
-                    .flatten()
-                    .unwrap_or_default();
+                let queue = self.queue_name(queue).await;
                 let event = OperatorEvent::Assigned {
                     request: request.0 as i64,
                     conversation: summary.and_then(|s| s.conversation),

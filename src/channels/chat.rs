@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::live::OperatorEvent;
 use crate::crm::identity;
 use crate::crm::{Conversation, Identity, LeadPlan, Message, NewRequest, Stored, Thread, now_millis};
 use crate::engine::Channel;
 
-use super::{ChannelContext, ChannelError, FieldProblem, arrival, notify_holder};
+use super::{ChannelContext, ChannelError, FieldProblem, arrival, relay_message};
 
 /// What the webhook receives.
 #[derive(Debug, Deserialize)]
@@ -56,7 +55,7 @@ pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -
         .iter()
         .find(|q| *q.name.get_ref() == queue)
         .is_some_and(|q| q.chat_tracker);
-    let region = config.crm.phone_region.as_ref().and_then(|r| r.get_ref().parse().ok());
+    let region = identity::region(&config);
 
     let mut problems = Vec::new();
     let user = message.user_id.trim();
@@ -122,14 +121,7 @@ pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -
         Stored::Appended {
             conversation, request, ..
         } => {
-            let event = OperatorEvent::Message {
-                conversation,
-                request,
-                author,
-                body: message.text,
-                at: now_millis(),
-            };
-            notify_holder(ctx, request, event).await;
+            relay_message(ctx, conversation, request, author, message.text).await;
             Ok(ChatReceipt {
                 conversation,
                 request,

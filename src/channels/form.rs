@@ -39,7 +39,7 @@ pub async fn receive(
             channel: "form",
             name: form.to_string(),
         })?;
-    let region = config.crm.phone_region.as_ref().and_then(|r| r.get_ref().parse().ok());
+    let region = identity::region(&config);
     let value_of = |ours: &str| -> Option<(String, String)> {
         let theirs = route.fields.get(ours).map(String::as_str).unwrap_or(ours);
         submitted

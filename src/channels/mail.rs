@@ -6,12 +6,11 @@
 
 use mail_parser::{HeaderValue, MessageParser};
 
-use crate::api::live::OperatorEvent;
 use crate::crm::identity;
 use crate::crm::{Identity, LeadPlan, NewRequest, Stored, Thread, now_millis};
 use crate::engine::Channel;
 
-use super::{ChannelContext, ChannelError, FieldProblem, arrival, notify_holder};
+use super::{ChannelContext, ChannelError, FieldProblem, arrival, relay_message};
 
 /// Whether mail for this address is taken (a configured mailbox).
 pub fn is_mailbox(ctx: &ChannelContext, address: &str) -> bool {
@@ -94,14 +93,7 @@ pub async fn deliver(
         Stored::Appended {
             conversation, request, ..
         } => {
-            let event = OperatorEvent::Message {
-                conversation,
-                request,
-                author,
-                body,
-                at: now_millis(),
-            };
-            notify_holder(ctx, request, event).await;
+            relay_message(ctx, conversation, request, author, body).await;
             Ok(())
         }
     }

@@ -65,8 +65,16 @@ pub enum ChannelError {
     Draining,
 }
 
-/// Tells whoever holds the request now (per the engine) about a new message.
-pub async fn notify_holder(ctx: &ChannelContext, request: i64, event: OperatorEvent) {
+/// Tells whoever holds the request now (per the engine) that the customer
+/// wrote again in its conversation.
+pub async fn relay_message(ctx: &ChannelContext, conversation: i64, request: i64, author: String, body: String) {
+    let event = OperatorEvent::Message {
+        conversation,
+        request,
+        author,
+        body,
+        at: crate::crm::now_millis(),
+    };
     let holder = ctx
         .engine
         .query(move |e| e.request_view(RequestId(request as u64)).and_then(|v| v.operator))

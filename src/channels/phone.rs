@@ -38,7 +38,7 @@ pub async fn arrive(
                 channel: "phone",
                 name: dialled.to_string(),
             })?;
-        let region = config.crm.phone_region.as_ref().and_then(|r| r.get_ref().parse().ok());
+        let region = identity::region(&config);
         (route.queue.get_ref().clone(), route.create_lead, region)
     };
     let number = identity::phone(caller, region);

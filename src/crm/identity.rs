@@ -7,6 +7,11 @@ use phonenumber::country::Id as Region;
 
 use super::model::Identity;
 
+/// The country assumed for numbers written without `+` (`crm.phone_region`).
+pub fn region(config: &crate::config::Config) -> Option<Region> {
+    config.crm.phone_region.as_ref().and_then(|r| r.get_ref().parse().ok())
+}
+
 /// Normalises a phone number to E.164; `None` when it is not a valid number.
 pub fn phone(text: &str, region: Option<Region>) -> Option<String> {
     let number = phonenumber::parse(region, text.trim()).ok()?;

@@ -11,17 +11,6 @@ use crate::harness::{Backend, Daemon, eventually, operator};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-async fn holder_of(d: &Daemon, request: &serde_json::Value) -> String {
-    eventually(WAIT, || async {
-        d.open_requests()
-            .await
-            .into_iter()
-            .find(|r| r["request"] == *request)
-            .and_then(|r| r["operator"].as_str().map(str::to_string))
-    })
-    .await
-}
-
 crate::on_both_backends! {
     form_rotation_and_refusals => form_rotation_and_refusals;
 }
@@ -64,9 +53,9 @@ async fn form_rotation_and_refusals(backend: Backend) {
     assert_eq!(status, 201, "{second}");
     let (_, third) = d.form("contact", urlencoded, "your-name=Cid").await;
     let holders = [
-        holder_of(&d, &first["request"]).await,
-        holder_of(&d, &second["request"]).await,
-        holder_of(&d, &third["request"]).await,
+        d.holder_of(&first["request"]).await,
+        d.holder_of(&second["request"]).await,
+        d.holder_of(&third["request"]).await,
     ];
     assert_eq!(
         holders,
@@ -92,7 +81,7 @@ async fn form_rotation_and_refusals(backend: Backend) {
     // Carol pauses: alice only.
     assert_eq!(carol.status(json!({ "workday": "pause" })).await.0, 200);
     let (_, fourth) = d.form("contact", urlencoded, "your-name=Dan").await;
-    assert_eq!(holder_of(&d, &fourth["request"]).await, "alice");
+    assert_eq!(d.holder_of(&fourth["request"]).await, "alice");
 
     // Refusals store nothing.
     let before = d.open_requests().await.len();
@@ -140,11 +129,11 @@ async fn form_rotation_and_refusals(backend: Backend) {
         assert_eq!(who.status(json!({ "workday": "end" })).await.0, 200);
     }
     let (_, last) = d.form("contact", urlencoded, "your-name=Gus").await;
-    let previous = holder_of(&d, &deal["request"]).await;
+    let previous = d.holder_of(&deal["request"]).await;
     let expected = match previous.as_str() {
         "alice" => "bob",
         "bob" => "carol",
         _ => "alice",
     };
-    assert_eq!(holder_of(&d, &last["request"]).await, expected);
+    assert_eq!(d.holder_of(&last["request"]).await, expected);
 }

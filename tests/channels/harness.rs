@@ -260,6 +260,19 @@ impl Daemon {
             .unwrap_or_default()
     }
 
+    /// The operator the engine assigned this request to (`request` as the
+    /// receipt gave it), waiting for the assignment up to 5 s.
+    pub async fn holder_of(&self, request: &Value) -> String {
+        eventually(Duration::from_secs(5), || async {
+            self.open_requests()
+                .await
+                .into_iter()
+                .find(|r| r["request"] == *request)
+                .and_then(|r| r["operator"].as_str().map(str::to_string))
+        })
+        .await
+    }
+
     pub fn operator(&self, name: &str) -> Operator {
         Operator {
             name: name.to_string(),

@@ -21,18 +21,6 @@ fn mail(from: &str, id: &str, in_reply_to: Option<&str>, body: &str) -> String {
     )
 }
 
-/// Who holds the open request of the customer with this address, per the admin API.
-async fn holder_of(d: &Daemon, request: i64) -> String {
-    eventually(WAIT, || async {
-        d.open_requests()
-            .await
-            .into_iter()
-            .find(|r| r["request"] == request)
-            .and_then(|r| r["operator"].as_str().map(str::to_string))
-    })
-    .await
-}
-
 async fn latest_request(d: &Daemon) -> i64 {
     d.open_requests()
         .await
@@ -75,7 +63,7 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
             ),
         );
         assert_eq!(codes, [250, 250, 250, 354, 250]);
-        holders.push(holder_of(&d, latest_request(&d).await).await);
+        holders.push(d.holder_of(&latest_request(&d).await.into()).await);
     }
     assert_eq!(
         holders,
@@ -114,7 +102,7 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
         &mail("c4@example.org", "m4@example.org", None, "hello"),
     );
     assert_eq!(codes, [250, 250, 250, 354, 250]);
-    assert_eq!(holder_of(&d, latest_request(&d).await).await, "bob");
+    assert_eq!(d.holder_of(&latest_request(&d).await.into()).await, "bob");
 
     // A known sender (new thread) goes to their responsible, the first who got them.
     eventually(WAIT, || async {
@@ -127,7 +115,7 @@ async fn mail_rotation_threads_and_refusals(backend: Backend) {
         &mail("C2@Example.org", "m5@example.org", None, "me again"),
     );
     assert_eq!(codes, [250, 250, 250, 354, 250]);
-    assert_eq!(holder_of(&d, latest_request(&d).await).await, "carol");
+    assert_eq!(d.holder_of(&latest_request(&d).await.into()).await, "carol");
     let card: Value = d.customer("email", "c2@example.org").await;
     assert_eq!(card["responsible"], "carol");
     assert_eq!(card["leads"].as_array().unwrap().len(), 1);

@@ -48,14 +48,7 @@ async fn requests_survive_kill_9(backend: Backend) {
         .form("contact", "application/json", json!({ "name": "Ann" }).to_string())
         .await;
     assert_eq!(status, 201);
-    let form_holder = eventually(WAIT, || async {
-        d.open_requests()
-            .await
-            .into_iter()
-            .find(|r| r["request"] == form["request"])
-            .and_then(|r| r["operator"].as_str().map(str::to_string))
-    })
-    .await;
+    let form_holder = d.holder_of(&form["request"]).await;
     assert_eq!(form_holder, "alice");
     // The recorder saves the rotation pointer before it records the
     // assignment (here: alice becomes Ann's responsible), so once that is
@@ -102,13 +95,6 @@ async fn requests_survive_kill_9(backend: Backend) {
     let (_, next) = d
         .form("contact", "application/json", json!({ "name": "Ben" }).to_string())
         .await;
-    let holder = eventually(WAIT, || async {
-        d.open_requests()
-            .await
-            .into_iter()
-            .find(|r| r["request"] == next["request"])
-            .and_then(|r| r["operator"].as_str().map(str::to_string))
-    })
-    .await;
+    let holder = d.holder_of(&next["request"]).await;
     assert_eq!(holder, "bob");
 }
