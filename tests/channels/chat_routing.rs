@@ -287,6 +287,29 @@ async fn replies_and_customer_messages(backend: Backend) {
         d.chat("nosuchsource", json!({ "user_id": "x", "text": "hi" })).await.0,
         404
     );
+    let (status, body) = d
+        .chat("livechat", json!({ "user_id": "x", "text": "hi", "colour": "red" }))
+        .await;
+    assert_eq!(status, 400, "unknown fields are refused: {body}");
+    assert!(body["error"].as_str().unwrap().contains("colour"));
+    let truncated = d
+        .client
+        .post(d.url("/api/v1/chat/livechat/messages"))
+        .header("content-type", "application/json")
+        .body("{\"user_id\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(truncated.status().as_u16(), 400);
+    let (status, _) = d
+        .chat("livechat", json!({ "user_id": "x", "text": "y".repeat(20_000) }))
+        .await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        d.open_requests().await.len(),
+        1,
+        "refused messages leave nothing behind"
+    );
     server.abort();
 }
 
