@@ -8,4 +8,5 @@ pub mod crm;
 pub mod daemon;
 pub mod engine;
 pub mod eventlog;
+pub mod media;
 pub mod metrics;

@@ -9,25 +9,52 @@ use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
 enum Step {
-    Arrive { queue: u8, channel: u8, responsible: Option<u8> },
+    Arrive {
+        queue: u8,
+        channel: u8,
+        responsible: Option<u8>,
+    },
     Accept(u8),
     Decline(u8),
     Fail(u8),
     Answer(u8),
     Close(u8),
     Abandon(u8),
-    Presence { operator: u8, online: bool },
-    Workday { operator: u8, state: u8 },
-    Reachable { operator: u8, reachable: bool },
-    Transfer { request: u8, operator: Option<u8>, queue: u8 },
-    Pickup { operator: u8, directed: Option<u8> },
+    Presence {
+        operator: u8,
+        online: bool,
+    },
+    Workday {
+        operator: u8,
+        state: u8,
+    },
+    Reachable {
+        operator: u8,
+        reachable: bool,
+    },
+    Transfer {
+        request: u8,
+        operator: Option<u8>,
+        queue: u8,
+    },
+    Pickup {
+        operator: u8,
+        directed: Option<u8>,
+    },
     Wait(u16),
-    Reload { drop_operator: u8 },
+    Reload {
+        drop_operator: u8,
+    },
 }
 
 fn setup(without: Option<usize>) -> EngineSetup {
     let names = ["a", "b", "c", "d"];
-    let kept: Vec<&str> = names.iter().enumerate().filter(|(i, _)| Some(*i) != without).map(|(_, n)| *n).collect();
+    let kept: Vec<&str> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != without)
+        .map(|(_, n)| *n)
+        .collect();
     let modes = [Mode::InOrder, Mode::Evenly, Mode::All, Mode::LongestIdle];
     let queues = (0..4)
         .map(|i| {
@@ -38,7 +65,11 @@ fn setup(without: Option<usize>) -> EngineSetup {
             q.pickup_allowed = true;
             q.wrap_up_ms = 2_000;
             q.auto_pause_after = Some(3);
-            q.missed = if i < 3 { MissedAction::Queue(format!("q{}", i + 1)) } else { MissedAction::Voicemail };
+            q.missed = if i < 3 {
+                MissedAction::Queue(format!("q{}", i + 1))
+            } else {
+                MissedAction::Voicemail
+            };
             q.max_length = Some(5);
             q
         })
@@ -65,7 +96,11 @@ fuzz_target!(|steps: Vec<Step>| {
         let pick_offer = |i: u8| offers.get(usize::from(i) % offers.len().max(1)).copied();
         let pick_request = |i: u8| requests.get(usize::from(i) % requests.len().max(1)).copied();
         let event = match step {
-            Step::Arrive { queue, channel, responsible } => {
+            Step::Arrive {
+                queue,
+                channel,
+                responsible,
+            } => {
                 let request = RequestId(n as u64 + 1);
                 requests.push(request);
                 Event::Arrived(Arrival {
@@ -85,7 +120,10 @@ fuzz_target!(|steps: Vec<Step>| {
                 None => continue,
             },
             Step::Fail(i) => match pick_offer(i) {
-                Some(offer) => Event::Failed { offer, reason: FailReason::NoAnswer },
+                Some(offer) => Event::Failed {
+                    offer,
+                    reason: FailReason::NoAnswer,
+                },
                 None => continue,
             },
             Step::Answer(i) => match pick_request(i) {
@@ -102,7 +140,11 @@ fuzz_target!(|steps: Vec<Step>| {
             },
             Step::Presence { operator: o, online } => Event::Presence {
                 operator: operator(o),
-                presence: if online { Presence::Online } else { Presence::DoNotDisturb },
+                presence: if online {
+                    Presence::Online
+                } else {
+                    Presence::DoNotDisturb
+                },
             },
             Step::Workday { operator: o, state } => Event::Workday {
                 operator: operator(o),
@@ -113,8 +155,15 @@ fuzz_target!(|steps: Vec<Step>| {
                     _ => Workday::NotStarted,
                 },
             },
-            Step::Reachable { operator: o, reachable } => Event::PhoneReachable { operator: operator(o), reachable },
-            Step::Transfer { request, operator: o, queue } => match pick_request(request) {
+            Step::Reachable { operator: o, reachable } => Event::PhoneReachable {
+                operator: operator(o),
+                reachable,
+            },
+            Step::Transfer {
+                request,
+                operator: o,
+                queue,
+            } => match pick_request(request) {
                 Some(request) => Event::Transfer {
                     request,
                     to: match o {

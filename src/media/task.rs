@@ -1,0 +1,518 @@
+//! The I/O side of one media session: a tokio task that owns the session's
+//! sockets and runtime state and is the only code in `media/` that touches
+//! the network. It waits on the command channel, every leg's RTP and RTCP
+//! socket and one timer (playout pacing, recording deadlines), and reacts with
+//! the pure pieces: latching, loss counting, header rewriting, playout frames,
+//! recording. Packets are received and sent without awaiting (`try_send_to`):
+//! a full socket drops the packet and counts it, as UDP would.
+
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Sleep};
+
+use super::codec::G711;
+use super::latch::Latch;
+use super::playout::{PlayEnd, PlaySource, Playout};
+use super::ports::{PortLease, PortPair};
+use super::record::{Recorder, Recording};
+use super::rewrite::{OutStream, SourceKey, patch_header};
+use super::stats::{LegCounters, SeqTracker, bump};
+use super::{LegId, MediaError, random_u64};
+
+const FRAME: Duration = Duration::from_millis(20);
+/// A playout that fell this far behind (a stalled runtime) skips ahead
+/// instead of sending a burst.
+const MAX_LAG: Duration = Duration::from_millis(100);
+const MAX_PACKET: usize = 2048;
+
+/// What a leg's negotiated codec means for the relay, on that leg's numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LegCodec {
+    pub pt: u8,
+    pub clock_rate: u32,
+    pub dtmf_pt: Option<u8>,
+}
+
+pub(crate) enum Command {
+    AddLeg {
+        id: LegId,
+        pair: PortPair,
+        counters: Arc<LegCounters>,
+    },
+    Configure {
+        id: LegId,
+        target: Option<SocketAddr>,
+        codec: Option<LegCodec>,
+        /// The peer wants media from acdd (its SDP is not sendonly or
+        /// inactive: on hold, acdd sends it nothing).
+        receives: bool,
+    },
+    Play {
+        id: LegId,
+        source: PlaySource,
+        law: G711,
+        done: oneshot::Sender<PlayEnd>,
+    },
+    Bridge {
+        a: LegId,
+        b: LegId,
+    },
+    Silence {
+        id: LegId,
+    },
+    Record {
+        id: LegId,
+        recorder: Recorder,
+        max: Duration,
+        done: oneshot::Sender<Result<Recording, MediaError>>,
+    },
+    StopRecording {
+        id: LegId,
+    },
+    RemoveLeg {
+        id: LegId,
+        done: oneshot::Sender<()>,
+    },
+    Stop,
+}
+
+enum Feed {
+    /// acdd sends nothing to the leg.
+    Silent,
+    /// The leg hears another leg.
+    Relay(LegId),
+    Play(Box<ActivePlay>),
+}
+
+struct ActivePlay {
+    playout: Playout,
+    law: G711,
+    due: Instant,
+    done: Option<oneshot::Sender<PlayEnd>>,
+}
+
+struct ActiveRecording {
+    recorder: Recorder,
+    deadline: Instant,
+    done: oneshot::Sender<Result<Recording, MediaError>>,
+}
+
+struct Leg {
+    id: LegId,
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    /// Declared after the sockets: dropped after them, so a port is free
+    /// in the pool only once it is closed.
+    _lease: PortLease,
+    counters: Arc<LegCounters>,
+    signalled: Option<SocketAddr>,
+    receives: bool,
+    latch: Latch,
+    codec: Option<LegCodec>,
+    seq: SeqTracker,
+    out: OutStream,
+    feed: Feed,
+    recording: Option<ActiveRecording>,
+}
+
+impl Leg {
+    /// Symmetric RTP: where the leg's packets come from, else its SDP address.
+    fn target(&self) -> Option<SocketAddr> {
+        self.latch.current().or(self.signalled)
+    }
+
+    fn end_play(&mut self, how: PlayEnd) {
+        if let Feed::Play(play) = std::mem::replace(&mut self.feed, Feed::Silent)
+            && let Some(done) = play.done
+        {
+            let _ = done.send(how);
+        }
+    }
+
+    fn finish_recording(&mut self) {
+        if let Some(active) = self.recording.take() {
+            let _ = active.done.send(active.recorder.finish());
+        }
+    }
+}
+
+enum Event {
+    Command(Option<Command>),
+    Rtp(usize, usize, SocketAddr),
+    Rtcp(usize),
+    Timer,
+}
+
+struct Task {
+    legs: Vec<Leg>,
+    epoch: Instant,
+    /// The timer's deadline while nothing is timed: fixed, so the timer is
+    /// not reset on every packet.
+    idle: Instant,
+    next_play: u64,
+    poll_start: usize,
+    buf: Box<[u8; MAX_PACKET]>,
+    scratch: Box<[u8; MAX_PACKET]>,
+    payload: Vec<u8>,
+}
+
+/// Runs one session until `Stop` or until its handle is dropped; then ends
+/// every play and recording and drops the sockets (freeing the ports).
+pub(crate) async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
+    let epoch = Instant::now();
+    let mut task = Task {
+        legs: Vec::new(),
+        epoch,
+        idle: epoch + Duration::from_secs(10 * 365 * 86_400),
+        next_play: 0,
+        poll_start: 0,
+        buf: Box::new([0; MAX_PACKET]),
+        scratch: Box::new([0; MAX_PACKET]),
+        payload: Vec::with_capacity(160),
+    };
+    let sleep = tokio::time::sleep_until(task.idle);
+    tokio::pin!(sleep);
+    loop {
+        let deadline = task.next_deadline();
+        if sleep.deadline() != deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        let event = poll_fn(|cx| task.poll_event(cx, &mut commands, sleep.as_mut())).await;
+        match event {
+            Event::Command(None) | Event::Command(Some(Command::Stop)) => break,
+            Event::Command(Some(command)) => task.command(command),
+            Event::Rtp(index, len, from) => task.on_rtp(index, len, from),
+            Event::Rtcp(index) => bump(&task.legs[index].counters.rtcp, 1),
+            Event::Timer => task.on_timer(),
+        }
+    }
+    for leg in &mut task.legs {
+        leg.end_play(PlayEnd::Stopped);
+        leg.finish_recording();
+    }
+}
+
+impl Task {
+    fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+        commands: &mut mpsc::UnboundedReceiver<Command>,
+        sleep: Pin<&mut Sleep>,
+    ) -> Poll<Event> {
+        if sleep.poll(cx).is_ready() {
+            return Poll::Ready(Event::Timer);
+        }
+        if let Poll::Ready(command) = commands.poll_recv(cx) {
+            return Poll::Ready(Event::Command(command));
+        }
+        let count = self.legs.len();
+        for step in 0..count {
+            let index = (self.poll_start + step) % count;
+            let leg = &self.legs[index];
+            let mut read = ReadBuf::new(&mut self.buf[..]);
+            match leg.rtp.poll_recv_from(cx, &mut read) {
+                Poll::Ready(Ok(from)) => {
+                    // Next time start after this leg, so no leg starves another.
+                    self.poll_start = index + 1;
+                    return Poll::Ready(Event::Rtp(index, read.filled().len(), from));
+                }
+                Poll::Ready(Err(error)) => {
+                    // An error queued on the socket (e.g. ICMP port
+                    // unreachable for an earlier send); the socket still works.
+                    tracing::debug!(leg = %leg.id, %error, "RTP receive error");
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Pending => {}
+            }
+            let mut read = ReadBuf::new(&mut self.scratch[..]);
+            match leg.rtcp.poll_recv_from(cx, &mut read) {
+                Poll::Ready(Ok(_)) => return Poll::Ready(Event::Rtcp(index)),
+                Poll::Ready(Err(_)) => {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    }
+
+    fn now_us(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_micros() as u64
+    }
+
+    fn index(&self, id: LegId) -> Option<usize> {
+        self.legs.iter().position(|leg| leg.id == id)
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let mut next = None::<Instant>;
+        for leg in &self.legs {
+            if let Feed::Play(play) = &leg.feed {
+                next = Some(next.map_or(play.due, |n| n.min(play.due)));
+            }
+            if let Some(recording) = &leg.recording {
+                next = Some(next.map_or(recording.deadline, |n| n.min(recording.deadline)));
+            }
+        }
+        next.unwrap_or(self.idle)
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::AddLeg { id, pair, counters } => self.add_leg(id, pair, counters),
+            Command::Configure {
+                id,
+                target,
+                codec,
+                receives,
+            } => {
+                if let Some(leg) = self.index(id).map(|i| &mut self.legs[i]) {
+                    leg.signalled = target;
+                    leg.receives = receives;
+                    if let Some(codec) = codec {
+                        leg.out.set_clock_rate(codec.clock_rate);
+                    }
+                    leg.codec = codec;
+                }
+            }
+            Command::Play { id, source, law, done } => {
+                let Some(index) = self.index(id) else {
+                    let _ = done.send(PlayEnd::Stopped);
+                    return;
+                };
+                self.next_play += 1;
+                let leg = &mut self.legs[index];
+                leg.end_play(PlayEnd::Replaced);
+                leg.feed = Feed::Play(Box::new(ActivePlay {
+                    playout: Playout::new(source, self.next_play),
+                    law,
+                    due: Instant::now(),
+                    done: Some(done),
+                }));
+            }
+            Command::Bridge { a, b } => {
+                for (to, from) in [(a, b), (b, a)] {
+                    if let Some(index) = self.index(to) {
+                        self.legs[index].end_play(PlayEnd::Replaced);
+                        self.legs[index].feed = Feed::Relay(from);
+                    }
+                }
+            }
+            Command::Silence { id } => {
+                if let Some(index) = self.index(id) {
+                    self.legs[index].end_play(PlayEnd::Replaced);
+                }
+            }
+            Command::Record {
+                id,
+                recorder,
+                max,
+                done,
+            } => match self.index(id) {
+                Some(index) => {
+                    let leg = &mut self.legs[index];
+                    leg.finish_recording();
+                    leg.recording = Some(ActiveRecording {
+                        recorder,
+                        deadline: Instant::now() + max,
+                        done,
+                    });
+                }
+                None => {
+                    let _ = done.send(recorder.finish());
+                }
+            },
+            Command::StopRecording { id } => {
+                if let Some(index) = self.index(id) {
+                    self.legs[index].finish_recording();
+                }
+            }
+            Command::RemoveLeg { id, done } => {
+                if let Some(index) = self.index(id) {
+                    let mut leg = self.legs.swap_remove(index);
+                    leg.end_play(PlayEnd::Stopped);
+                    leg.finish_recording();
+                    drop(leg);
+                    for other in &mut self.legs {
+                        if matches!(other.feed, Feed::Relay(from) if from == id) {
+                            other.feed = Feed::Silent;
+                        }
+                    }
+                }
+                let _ = done.send(());
+            }
+            Command::Stop => {}
+        }
+    }
+
+    fn add_leg(&mut self, id: LegId, pair: PortPair, counters: Arc<LegCounters>) {
+        let PortPair { rtp, rtcp, lease } = pair;
+        let (rtp, rtcp) = match (UdpSocket::from_std(rtp), UdpSocket::from_std(rtcp)) {
+            (Ok(rtp), Ok(rtcp)) => (rtp, rtcp),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(leg = %id, %error, "cannot register RTP sockets with the runtime");
+                return;
+            }
+        };
+        let random = random_u64();
+        self.legs.push(Leg {
+            id,
+            rtp,
+            rtcp,
+            _lease: lease,
+            counters,
+            signalled: None,
+            receives: true,
+            latch: Latch::default(),
+            codec: None,
+            seq: SeqTracker::default(),
+            out: OutStream::new(random as u32, 8000, (random >> 32) as u16, (random >> 48) as u32 * 7919),
+            feed: Feed::Silent,
+            recording: None,
+        });
+    }
+
+    fn on_rtp(&mut self, index: usize, len: usize, from: SocketAddr) {
+        let now = Instant::now();
+        let now_us = self.now_us(now);
+        let leg = &mut self.legs[index];
+        let Ok(reader) = RtpReader::new(&self.buf[..len]) else {
+            bump(&leg.counters.rejected, 1);
+            return;
+        };
+        let pt = reader.payload_type();
+        let seq = u16::from(reader.sequence_number());
+        let ts = reader.timestamp();
+        let ssrc = reader.ssrc();
+        let marker = reader.mark();
+        let Some(codec) = leg.codec else {
+            bump(&leg.counters.rejected, 1);
+            return;
+        };
+        let is_dtmf = Some(pt) == codec.dtmf_pt;
+        if (pt != codec.pt && !is_dtmf) || !leg.latch.accept(from, seq) {
+            bump(&leg.counters.rejected, 1);
+            return;
+        }
+        let payload = reader.payload();
+        bump(&leg.counters.received, 1);
+        bump(&leg.counters.received_bytes, payload.len() as u64);
+        leg.counters.mark_received(now.into_std());
+        let lost = leg.seq.on_packet(ssrc, seq);
+        leg.counters.lost.store(lost, std::sync::atomic::Ordering::Relaxed);
+        if let Some(active) = &mut leg.recording {
+            match active.recorder.on_packet(pt, ts, payload) {
+                Ok(false) => {}
+                Ok(true) | Err(_) => leg.finish_recording(),
+            }
+        }
+        let source = leg.id;
+        let mut relayed = 0;
+        for (dst_index, dst) in self.legs.iter_mut().enumerate() {
+            if dst_index == index || !matches!(dst.feed, Feed::Relay(from) if from == source) {
+                continue;
+            }
+            if !dst.receives {
+                dst.out.interrupt();
+                continue;
+            }
+            let (Some(dst_codec), Some(target)) = (dst.codec, dst.target()) else {
+                bump(&dst.counters.send_failed, 1);
+                continue;
+            };
+            let out_pt = if is_dtmf {
+                match dst_codec.dtmf_pt {
+                    Some(pt) => pt,
+                    None => continue,
+                }
+            } else {
+                dst_codec.pt
+            };
+            let key = SourceKey::Relay { leg: source.0, ssrc };
+            let mapped = dst.out.map(key, seq, ts, marker, now_us);
+            patch_header(&mut self.buf[..len], out_pt, mapped, dst.out.ssrc());
+            match dst.rtp.try_send_to(&self.buf[..len], target) {
+                Ok(_) => {
+                    bump(&dst.counters.sent, 1);
+                    relayed += 1;
+                }
+                Err(_) => bump(&dst.counters.send_failed, 1),
+            }
+        }
+        if relayed > 0 {
+            bump(&self.legs[index].counters.relayed, relayed);
+        }
+    }
+
+    fn on_timer(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.legs.len() {
+            self.play_due(index, now);
+            let leg = &mut self.legs[index];
+            if leg.recording.as_ref().is_some_and(|r| r.deadline <= now) {
+                leg.finish_recording();
+            }
+        }
+    }
+
+    fn play_due(&mut self, index: usize, now: Instant) {
+        loop {
+            let epoch = self.epoch;
+            let leg = &mut self.legs[index];
+            let Feed::Play(play) = &mut leg.feed else {
+                return;
+            };
+            if play.due > now {
+                return;
+            }
+            if now.duration_since(play.due) > MAX_LAG {
+                play.due = now;
+            }
+            let at_us = play.due.saturating_duration_since(epoch).as_micros() as u64;
+            play.due += FRAME;
+            let Some((seq, ts)) = play.playout.next_frame(play.law, &mut self.payload) else {
+                leg.end_play(PlayEnd::Finished);
+                return;
+            };
+            let id = play.playout.id();
+            if !leg.receives {
+                // On hold: the play goes on unheard, and resumes in time.
+                leg.out.interrupt();
+                continue;
+            }
+            let (Some(codec), Some(target)) = (leg.codec, leg.target()) else {
+                bump(&leg.counters.send_failed, 1);
+                continue;
+            };
+            let mapped = leg.out.map(SourceKey::Playout { id }, seq, ts, false, at_us);
+            let packet = RtpPacketBuilder::new()
+                .payload_type(codec.pt)
+                .marked(mapped.marker)
+                .sequence(Seq::from(mapped.seq))
+                .timestamp(mapped.ts)
+                .ssrc(leg.out.ssrc())
+                .payload(&self.payload);
+            let sent = packet
+                .build_into(&mut self.scratch[..])
+                .ok()
+                .and_then(|n| leg.rtp.try_send_to(&self.scratch[..n], target).ok());
+            if sent.is_some() {
+                bump(&leg.counters.sent, 1);
+                bump(&leg.counters.played, 1);
+            } else {
+                bump(&leg.counters.send_failed, 1);
+            }
+        }
+    }
+}
