@@ -1,5 +1,6 @@
-//! An operator's conversations: read one, reply (stored, then delivered to the
-//! chat source's reply webhook), close, transfer to an operator or a queue.
+//! An operator's conversations: read one, reply (stored, then delivered: to the
+//! chat source's reply webhook, or by mail through the mailbox's relay),
+//! close, transfer to an operator or a queue.
 //! Only the operator who holds the conversation's request may act on it (403).
 
 use axum::Json;
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use super::ApiState;
 use super::auth::OperatorAuth;
 use super::error::ApiError;
-use crate::channels::{FieldProblem, chat};
+use crate::channels::{FieldProblem, chat, mail_reply};
 use crate::crm::{Conversation, RequestEnd, now_millis};
 use crate::engine::{Event, RequestId, TransferTarget};
 
@@ -89,16 +90,17 @@ pub async fn reply(
     state.ctx.engine.send(Event::Answered {
         request: RequestId(request as u64),
     });
-    let (delivered, delivery_error) = if conversation.channel == "chat" {
-        match chat::deliver_reply(&state.ctx, &state.http, &conversation, &message).await {
-            Ok(delivered) => (delivered, None),
-            Err(error) => {
-                tracing::warn!(%error, conversation = id, "reply stored but not delivered");
-                (false, Some(error))
-            }
+    let delivery = match conversation.channel.as_str() {
+        "chat" => chat::deliver_reply(&state.ctx, &state.http, &conversation, &message).await,
+        "mail" => mail_reply::deliver(&state.ctx, &conversation, &message).await,
+        _ => Ok(false),
+    };
+    let (delivered, delivery_error) = match delivery {
+        Ok(delivered) => (delivered, None),
+        Err(error) => {
+            tracing::warn!(%error, conversation = id, "reply stored but not delivered");
+            (false, Some(error))
         }
-    } else {
-        (false, None)
     };
     Ok((
         StatusCode::CREATED,

@@ -9,7 +9,9 @@ pub mod chat;
 pub mod form;
 pub mod lmtp;
 pub mod mail;
+pub mod mail_reply;
 pub mod phone;
+pub mod smtp;
 
 use std::sync::Arc;
 

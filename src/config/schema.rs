@@ -394,6 +394,9 @@ pub struct ChatRoute {
 pub struct MailRoute {
     pub mailbox: Spanned<String>,
     pub queue: Spanned<String>,
+    /// SMTP relay (e.g. the local Postfix, `127.0.0.1:25`) through which
+    /// operator replies are sent from the mailbox; absent: replies are stored only.
+    pub reply_relay: Option<SocketAddr>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -7,7 +7,10 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType};
 
 /// (version, description, SQL with `ID_PRIMARY_KEY`), in order. Never edit a
 /// released one: add the next.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (2, "mail id order", include_str!("migrations/0002_mail_id_order.sql")),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {

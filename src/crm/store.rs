@@ -53,6 +53,12 @@ pub trait Store: Send + Sync + 'static {
     /// An operator's reply, stored before it is delivered.
     fn reply(&self, conversation: i64, operator: String, body: String, at: Millis) -> StoreFuture<'_, Message>;
 
+    /// The Message-IDs of a mail thread, oldest first.
+    fn thread_ids(&self, conversation: i64) -> StoreFuture<'_, Vec<String>>;
+
+    /// Remembers the Message-ID of a mail sent in the thread, so replies to it find the thread.
+    fn remember_mail_id(&self, conversation: i64, message_id: String) -> StoreFuture<'_, ()>;
+
     fn conversation(&self, id: i64) -> StoreFuture<'_, Option<Conversation>>;
 
     fn messages(&self, conversation: i64) -> StoreFuture<'_, Vec<Message>>;

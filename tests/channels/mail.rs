@@ -203,3 +203,104 @@ async fn lmtp_protocol_rules(backend: Backend) {
     );
     assert!(d.open_requests().await.is_empty());
 }
+
+crate::on_both_backends! {
+    operator_reply_goes_out_and_the_answer_threads_back => operator_reply_goes_out_and_the_answer_threads_back;
+}
+
+/// A one-message SMTP sink standing in for the local MTA: answers like a
+/// relay and hands over (envelope sender, recipient, message).
+async fn smtp_sink() -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Receiver<(String, String, String)>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 sink ready\r\n").await.unwrap();
+        let (mut from, mut to, mut data) = (String::new(), String::new(), String::new());
+        while let Ok(Some(line)) = lines.next_line().await {
+            let upper = line.to_ascii_uppercase();
+            let reply: &[u8] = if upper.starts_with("EHLO") {
+                b"250-sink\r\n250 8BITMIME\r\n"
+            } else if upper.starts_with("MAIL FROM:") {
+                from = line[10..].trim_matches(['<', '>']).to_string();
+                b"250 ok\r\n"
+            } else if upper.starts_with("RCPT TO:") {
+                to = line[8..].trim_matches(['<', '>']).to_string();
+                b"250 ok\r\n"
+            } else if upper == "DATA" {
+                write.write_all(b"354 go on\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if line == "." {
+                        break;
+                    }
+                    data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                    data.push('\n');
+                }
+                b"250 queued\r\n"
+            } else if upper == "QUIT" {
+                write.write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                b"500 what\r\n"
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        let _ = sender.send((from, to, data));
+    });
+    (address, receiver)
+}
+
+async fn operator_reply_goes_out_and_the_answer_threads_back(backend: Backend) {
+    let (relay, sent) = smtp_sink().await;
+    let config = format!(
+        "{}[[queues]]\nname = \"sales\"\nchannels = [\"mail\"]\noperators = [\"alice\"]\n\
+         [[routes.mail]]\nmailbox = \"sales@example.com\"\nqueue = \"sales\"\nreply_relay = \"{relay}\"\n",
+        operator("alice")
+    );
+    let d = Daemon::start(backend, &config).await;
+    let alice = d.operator("alice");
+    let mut events = alice.events().await;
+    let codes = d.lmtp(
+        "jane@example.org",
+        &["sales@example.com"],
+        &mail("jane@example.org", "q1@example.org", None, "What does it cost?"),
+    );
+    assert_eq!(codes, [250, 250, 250, 354, 250]);
+    let assigned = events.expect("assigned", WAIT).await;
+    let conversation = assigned["conversation"].as_i64().unwrap();
+
+    let (status, body) = alice.reply(conversation, "It costs 10 EUR.\n.\nRegards").await;
+    assert_eq!((status, body["delivered"].clone()), (201, json!(true)), "{body}");
+    let (from, to, message) = tokio::time::timeout(WAIT, sent).await.unwrap().unwrap();
+    assert_eq!((from.as_str(), to.as_str()), ("sales@example.com", "jane@example.org"));
+    assert!(message.contains("Subject: Re: Question\n"), "{message}");
+    assert!(message.contains("In-Reply-To: <q1@example.org>\n"), "{message}");
+    assert!(
+        message.contains("\n\nIt costs 10 EUR.\n.\nRegards\n"),
+        "dot-stuffing undone: {message}"
+    );
+    let sent_id = message
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: <"))
+        .and_then(|l| l.strip_suffix('>'))
+        .unwrap()
+        .to_string();
+
+    // Jane answers the operator's mail: it joins the open conversation, alice hears of it.
+    let codes = d.lmtp(
+        "jane@example.org",
+        &["sales@example.com"],
+        &mail("jane@example.org", "q2@example.org", Some(&sent_id), "Deal."),
+    );
+    assert_eq!(codes, [250, 250, 250, 354, 250]);
+    let message = events.expect("message", WAIT).await;
+    assert_eq!(message["conversation"], conversation);
+    assert_eq!(d.open_requests().await.len(), 1);
+}

@@ -186,11 +186,14 @@ async fn add_message(tx: &mut AnyConnection, conversation: i64, new: &NewRequest
         .execute(&mut *tx)
         .await?;
     if let Some(message_id) = &new.message_id {
-        sqlx::query("INSERT INTO mail_ids (message_id, conversation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(message_id)
-            .bind(conversation)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(conversation)
+        .bind(new.at)
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(())
 }

@@ -240,4 +240,13 @@ impl SqlStore {
         .map(callback_from)
         .collect()
     }
+
+    pub(super) async fn list_thread_ids(&self, conversation: i64) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT message_id FROM mail_ids WHERE conversation_id = $1 ORDER BY seen_at, message_id")
+                .bind(conversation)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
 }

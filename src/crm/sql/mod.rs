@@ -117,6 +117,12 @@ impl Store for SqlStore {
     fn reply(&self, conversation: i64, operator: String, body: String, at: Millis) -> StoreFuture<'_, Message> {
         Box::pin(self.record_reply(conversation, operator, body, at))
     }
+    fn thread_ids(&self, conversation: i64) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(self.list_thread_ids(conversation))
+    }
+    fn remember_mail_id(&self, conversation: i64, message_id: String) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_mail_id(conversation, message_id))
+    }
     fn conversation(&self, id: i64) -> StoreFuture<'_, Option<Conversation>> {
         Box::pin(self.find_conversation(id))
     }

@@ -266,4 +266,16 @@ impl SqlStore {
         tx.commit().await?;
         Ok(())
     }
+
+    pub(super) async fn record_mail_id(&self, conversation: i64, message_id: String) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(conversation)
+        .bind(crate::crm::now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
