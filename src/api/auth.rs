@@ -34,7 +34,7 @@ impl FromRequestParts<ApiState> for OperatorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let config = state.ctx.config.load();
+        let config = state.ctx.config.load_full();
         // Every token is compared, so timing does not tell which one matched.
         let mut found = None;
         for operator in &config.operators {

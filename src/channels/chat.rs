@@ -39,7 +39,7 @@ pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -
     if ctx.drain.is_draining() {
         return Err(ChannelError::Draining);
     }
-    let config = ctx.config.load();
+    let config = ctx.config.load_full();
     let route = config
         .routes
         .chat

@@ -29,7 +29,7 @@ pub async fn receive(
     if ctx.drain.is_draining() {
         return Err(ChannelError::Draining);
     }
-    let config = ctx.config.load();
+    let config = ctx.config.load_full();
     let route = config
         .routes
         .form
@@ -111,7 +111,6 @@ pub async fn receive(
         },
         at: now_millis(),
     };
-    drop(config);
     match ctx.store.receive(new).await? {
         Stored::Opened(open) => {
             arrival::announce(&ctx.engine, &open).await?;
