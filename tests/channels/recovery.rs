@@ -98,3 +98,75 @@ async fn requests_survive_kill_9(backend: Backend) {
     let holder = d.holder_of(&next["request"]).await;
     assert_eq!(holder, "bob");
 }
+
+crate::on_both_backends! {
+    acknowledged_requests_survive_a_kill_mid_burst => acknowledged_requests_survive_a_kill_mid_burst;
+}
+
+/// `kill -9` while chats pour in: every chat that was acknowledged (202) is
+/// there after the restart; none of what was stored is half-written.
+async fn acknowledged_requests_survive_a_kill_mid_burst(backend: Backend) {
+    let config = format!(
+        "{}[[queues]]\nname = \"support\"\nchannels = [\"chat\"]\noperators = [\"alice\"]\n\
+         [[routes.chat]]\nsource = \"livechat\"\nqueue = \"support\"\n",
+        operator("alice")
+    );
+    let mut d = Daemon::start(backend, &config).await;
+    let url = d.url("/api/v1/chat/livechat/messages");
+    let senders: Vec<_> = (0..40)
+        .map(|n| {
+            let (client, url) = (reqwest::Client::new(), url.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(n * 5)).await;
+                let response = client
+                    .post(&url)
+                    .json(&json!({ "user_id": format!("burst{n}"), "text": "hello" }))
+                    .send()
+                    .await
+                    .ok()?;
+                if response.status().as_u16() != 202 {
+                    return None;
+                }
+                response.json::<Value>().await.ok()?["request"].as_i64()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    d.kill_and_restart().await;
+    let mut acknowledged = Vec::new();
+    for sender in senders {
+        if let Some(request) = sender.await.unwrap() {
+            acknowledged.push(request);
+        }
+    }
+    assert!(!acknowledged.is_empty(), "some chats were acknowledged before the kill");
+    let open: Vec<i64> = d
+        .open_requests()
+        .await
+        .iter()
+        .map(|r| r["request"].as_i64().unwrap())
+        .collect();
+    for request in &acknowledged {
+        assert!(
+            open.contains(request),
+            "acknowledged request {request} lost; open: {open:?}"
+        );
+    }
+    for user in 0..40 {
+        // Every stored customer has its whole arrival: identity, lead and the request.
+        let card = d
+            .client
+            .get(d.url(&format!("/api/v1/customers?chat=livechat:burst{user}")))
+            .bearer_auth(crate::harness::ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if card.status().as_u16() == 404 {
+            continue;
+        }
+        let card: Value = card.json().await.unwrap();
+        assert_eq!(card["leads"].as_array().unwrap().len(), 1, "{card}");
+        let request = card["leads"][0]["request"].as_i64().unwrap();
+        assert!(open.contains(&request), "stored request {request} is not open again");
+    }
+}
