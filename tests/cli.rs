@@ -111,7 +111,8 @@ fn systemd_notifications_ready_reloading_stopping() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acdd.toml");
     let config = format!(
-        "[listen]\n[storage]\nevent_log = \"{}\"\n[[operators]]\nid = \"a\"\n[[queues]]\nname = \"q\"\nchannels = [\"chat\"]\noperators = [\"a\"]\n",
+        "[listen]\n[storage]\nsqlite = \"{}\"\nevent_log = \"{}\"\n[[operators]]\nid = \"a\"\n[[queues]]\nname = \"q\"\nchannels = [\"chat\"]\noperators = [\"a\"]\n",
+        dir.path().join("acdd.db").display(),
         dir.path().join("events.jsonl").display()
     );
     std::fs::write(&path, config).unwrap();

@@ -30,6 +30,10 @@ pub struct Config {
     #[serde(default)]
     pub trunks: Vec<Trunk>,
     #[serde(default)]
+    pub crm: Crm,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
     pub shutdown: Shutdown,
 }
 
@@ -98,6 +102,43 @@ impl Default for Storage {
             sqlite: default_sqlite(),
             postgres: None,
             event_log: default_event_log(),
+        }
+    }
+}
+
+/// CRM settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crm {
+    /// Country (ISO 3166 code, e.g. `DE`) assumed for phone numbers written
+    /// without `+`; absent: only international numbers are recognised.
+    pub phone_region: Option<Spanned<String>>,
+}
+
+/// Size limits on what channels accept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest HTTP request body (chat webhooks, forms, API calls); larger → 413.
+    #[serde(default = "default_http_body_bytes")]
+    pub http_body_bytes: usize,
+    /// Largest mail accepted over LMTP; larger → 552.
+    #[serde(default = "default_mail_bytes")]
+    pub mail_bytes: usize,
+}
+
+fn default_http_body_bytes() -> usize {
+    1024 * 1024
+}
+fn default_mail_bytes() -> usize {
+    10 * 1024 * 1024
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            http_body_bytes: default_http_body_bytes(),
+            mail_bytes: default_mail_bytes(),
         }
     }
 }
@@ -351,6 +392,9 @@ pub struct ChatRoute {
     pub queue: Spanned<String>,
     /// Where operator replies are POSTed for this source.
     pub reply_webhook: Option<String>,
+    /// Bearer token the bridge must send with each message; absent: the
+    /// webhook is open (e.g. a public live-chat widget).
+    pub webhook_token: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -358,6 +402,9 @@ pub struct ChatRoute {
 pub struct MailRoute {
     pub mailbox: Spanned<String>,
     pub queue: Spanned<String>,
+    /// SMTP relay (e.g. the local Postfix, `127.0.0.1:25`) through which
+    /// operator replies are sent from the mailbox; absent: replies are stored only.
+    pub reply_relay: Option<SocketAddr>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -48,6 +48,41 @@ pub(crate) fn check(config: &Config) -> Result<(), Problem> {
     check_routes(config)?;
     check_capacities(config)?;
     super::sip_checks::check(config)?;
+    check_crm(config)?;
+    Ok(())
+}
+
+fn check_crm(config: &Config) -> Result<(), Problem> {
+    if let Some(region) = &config.crm.phone_region
+        && region.get_ref().parse::<phonenumber::country::Id>().is_err()
+    {
+        return Err(problem(
+            region,
+            format!(
+                "crm.phone_region {:?} is not a country code; use two capital letters such as \"DE\"",
+                region.get_ref()
+            ),
+        ));
+    }
+    for route in &config.routes.chat {
+        if let Some(token) = &route.webhook_token
+            && token.get_ref().len() < 16
+        {
+            return Err(problem(
+                token,
+                format!(
+                    "chat source {:?}: webhook_token is too short; use at least 16 characters",
+                    route.source.get_ref()
+                ),
+            ));
+        }
+    }
+    if config.limits.http_body_bytes < 1024 || config.limits.mail_bytes < 1024 {
+        return Err(Problem {
+            span: 0..0,
+            reason: "limits.http_body_bytes and limits.mail_bytes must be at least 1024".into(),
+        });
+    }
     Ok(())
 }
 

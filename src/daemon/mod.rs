@@ -1,16 +1,22 @@
-//! Wiring: starts the engine task and the adapters, handles signals
-//! (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
+//! Wiring: opens storage, starts the engine task and the adapters, handles
+//! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
 pub mod shutdown;
 mod systemd;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use arc_swap::ArcSwap;
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 
-use crate::config::{self, Config};
+use crate::channels::{self, ChannelContext};
+use crate::config::{self, Config, ConfigError};
+use crate::crm::{self, Store};
 use crate::engine::{Engine, Event};
 use crate::eventlog::EventLog;
 use crate::metrics;
@@ -27,15 +33,26 @@ pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(
+        crm::sql::SqlStore::open(&config.storage)
+            .await
+            .context("opening storage")?,
+    );
     let setup = config.engine_setup();
-    let engine = Engine::new(setup.clone());
+    let mut engine = Engine::new(setup.clone());
+    for (queue, operator) in store.rotation().await.context("reading the rotation pointers")? {
+        engine.restore_rotation(&queue, &operator);
+    }
     let log = EventLog::open(&config.storage.event_log)
         .with_context(|| format!("opening the event log {}", config.storage.event_log.display()))?;
     let exporter = metrics::Exporter::install().context("installing the metrics recorder")?;
     let observers: Vec<Box<dyn engine_task::StepObserver>> = vec![Box::new(metrics::MetricsObserver::default())];
     let handle = engine_task::spawn_observed(engine, &setup, Some(log), observers);
-    let _ = &exporter; // served on /metrics by the HTTP API
-    let (drain_switch, _drain) = shutdown::drain();
+    // Both follow the engine from its first action on.
+    crm::recorder::spawn(store.clone(), handle.clone());
+    let live = crate::api::live::spawn(handle.clone(), store.clone());
+    let (http, lmtp) = (config.listen.http, config.listen.lmtp);
+    let (drain_switch, drain) = shutdown::drain();
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
@@ -44,19 +61,61 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let sip = crate::sip::SipService::start(sip_settings, Some(handle.clone()), calls)
         .await
         .context("starting SIP")?;
+    let (queues, operators) = (config.queues.len(), config.operators.len());
+    let config = Arc::new(ArcSwap::from_pointee(config));
+    let reloaded = Arc::new(watch::Sender::new(0u64));
+    let mut reloads = reloaded.subscribe();
+    let ctx = ChannelContext {
+        config: config.clone(),
+        store: store.clone(),
+        engine: handle.clone(),
+        live,
+        drain,
+    };
+    // Requests still open from before the restart go first, in their order.
+    let recovered = channels::arrival::recover(&*store, &handle)
+        .await
+        .context("re-offering open requests")?;
+    tracing::info!(recovered, "open requests re-offered");
+    if let Some(address) = lmtp {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("listening for LMTP on {address}"))?;
+        tokio::spawn(channels::lmtp::serve(listener, ctx.clone()));
+        tracing::info!(%address, "LMTP listening");
+    }
+    if let Some(address) = http {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("listening for HTTP on {address}"))?;
+        let state = crate::api::ApiState {
+            ctx: ctx.clone(),
+            config_path: config_path.clone(),
+            reloaded: reloaded.clone(),
+            http: reqwest::Client::new(),
+            metrics: exporter,
+        };
+        tokio::spawn(async move {
+            if let Err(error) = crate::api::serve(listener, state).await {
+                tracing::error!(%error, "HTTP server stopped");
+            }
+        });
+        tracing::info!(%address, "HTTP listening");
+    }
     // Signals are handled and listeners bound from here on: only now is the daemon started.
-    tracing::info!(
-        queues = config.queues.len(),
-        operators = config.operators.len(),
-        "acdd started"
-    );
+    tracing::info!(queues, operators, "acdd started");
     systemd::spawn_watchdog(handle.clone());
     systemd::ready();
     loop {
         tokio::select! {
-            _ = hangup.recv() => {
-                if let (Some(new), Some(sip)) = (reload(&config_path, &handle), &sip) {
-                    let settings = crate::sip::SipSettings::from_config(&new);
+            _ = hangup.recv() => match reload(&config_path, &config, &handle, &reloaded) {
+                Ok(()) => tracing::info!("configuration reloaded"),
+                Err(error) => tracing::error!(%error, "reload refused; keeping the running configuration"),
+            },
+            // After every reload, by SIGHUP or the admin API: SIP follows.
+            Ok(()) = reloads.changed() => {
+                if let Some(sip) = &sip {
+                    let settings = crate::sip::SipSettings::from_config(&config.load_full());
                     let calls = Box::new(crate::sip::NoTelephony::new(settings.routed_numbers.clone()));
                     sip.reconfigure(settings, calls).await;
                 }
@@ -66,7 +125,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         }
     }
     systemd::stopping();
-    let grace = std::time::Duration::from_secs(config.shutdown.grace_seconds);
+    let grace = std::time::Duration::from_secs(config.load().shutdown.grace_seconds);
     tracing::info!(
         grace_seconds = grace.as_secs(),
         "acdd stopping: no new requests, calls in progress may finish"
@@ -83,20 +142,19 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 }
 
 /// Re-reads the configuration; an invalid one is refused and the old one kept.
-/// Returns the new configuration for the adapters.
-fn reload(path: &Path, engine: &EngineHandle) -> Option<Config> {
+/// The engine gets the new setup at once; other adapters hear of it through `reloaded`.
+pub fn reload(
+    path: &Path,
+    config: &ArcSwap<Config>,
+    engine: &EngineHandle,
+    reloaded: &watch::Sender<u64>,
+) -> Result<(), ConfigError> {
     systemd::reloading();
     let result = config::load(path);
     systemd::reloaded();
-    match result {
-        Ok(new) => {
-            engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
-            tracing::info!("configuration reloaded");
-            Some(new)
-        }
-        Err(error) => {
-            tracing::error!(%error, "reload refused; keeping the running configuration");
-            None
-        }
-    }
+    let new = result?;
+    engine.send(Event::Reconfigure(Box::new(new.engine_setup())));
+    config.store(Arc::new(new));
+    reloaded.send_modify(|generation| *generation += 1);
+    Ok(())
 }

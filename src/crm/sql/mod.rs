@@ -1,0 +1,159 @@
+//! The SQL store: one implementation of `Store` for SQLite (embedded default,
+//! WAL) and PostgreSQL (by URL), through sqlx's `Any` driver so that both run
+//! the very same queries. Split by concern: arrivals, records of what the
+//! engine did, and look-ups.
+
+mod customers;
+mod intake;
+mod lookup;
+mod records;
+
+use std::path::Path;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Row};
+
+use super::migrations::{Dialect, Embedded};
+use super::model::{
+    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd,
+    RequestSummary, Stored,
+};
+use super::store::{CustomerKey, Store, StoreError, StoreFuture};
+use crate::config::schema::Storage;
+
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// Arrivals one at a time: two first messages of one chat user at once
+    /// must not open two conversations (PostgreSQL's read-committed
+    /// transactions would not see each other's new rows).
+    arrivals: tokio::sync::Mutex<()>,
+}
+
+impl SqlStore {
+    /// Opens the configured database (PostgreSQL when a URL is set, SQLite
+    /// otherwise, creating the file and its folder) and migrates it.
+    pub async fn open(storage: &Storage) -> Result<SqlStore, StoreError> {
+        install_default_drivers();
+        let (url, dialect, connections) = match &storage.postgres {
+            Some(url) => (url.clone(), Dialect::Postgres, 8),
+            None => {
+                let path: &Path = &storage.sqlite;
+                if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(folder).map_err(|e| {
+                        StoreError::Invalid(format!("cannot create the folder {}: {e}", folder.display()))
+                    })?;
+                }
+                (format!("sqlite://{}?mode=rwc", path.display()), Dialect::Sqlite, 4)
+            }
+        };
+        let pool = AnyPoolOptions::new().max_connections(connections).connect(&url).await?;
+        if dialect == Dialect::Sqlite {
+            // Persistent in the file: readers never block the one writer, and
+            // a commit is on disk before it returns.
+            let mode: String = sqlx::query("PRAGMA journal_mode = WAL")
+                .fetch_one(&pool)
+                .await?
+                .try_get(0)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Invalid(format!("SQLite refused WAL mode (got {mode})")));
+            }
+        }
+        Migrator::new(Embedded(dialect)).await?.run(&pool).await?;
+        Ok(SqlStore {
+            pool,
+            dialect,
+            arrivals: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// A transaction that only reads, seeing one snapshot across statements.
+    async fn read(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin().await,
+            Dialect::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+            }
+        }
+    }
+
+    /// A transaction that will write. SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not write
+    /// after another connection did, and would fail instead of waiting.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+impl Store for SqlStore {
+    fn receive(&self, new: NewRequest) -> StoreFuture<'_, Stored> {
+        Box::pin(self.receive_request(new))
+    }
+    fn open_requests(&self) -> StoreFuture<'_, Vec<OpenRequest>> {
+        Box::pin(self.list_open_requests())
+    }
+    fn assigned(&self, request: i64, operator: String, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_assigned(request, operator, at))
+    }
+    fn transferred(&self, request: i64, from: String, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_transferred(request, from, at))
+    }
+    fn ended(&self, request: i64, end: RequestEnd, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_ended(request, end, at))
+    }
+    fn set_responsible(&self, request: i64, operator: String, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_responsible(request, operator, at))
+    }
+    fn reply(&self, conversation: i64, operator: String, body: String, at: Millis) -> StoreFuture<'_, Message> {
+        Box::pin(self.record_reply(conversation, operator, body, at))
+    }
+    fn thread_ids(&self, conversation: i64) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(self.list_thread_ids(conversation))
+    }
+    fn remember_mail_id(&self, conversation: i64, message_id: String) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_mail_id(conversation, message_id))
+    }
+    fn conversation(&self, id: i64) -> StoreFuture<'_, Option<Conversation>> {
+        Box::pin(self.find_conversation(id))
+    }
+    fn messages(&self, conversation: i64) -> StoreFuture<'_, Vec<Message>> {
+        Box::pin(self.list_messages(conversation))
+    }
+    fn request_summary(&self, request: i64) -> StoreFuture<'_, Option<RequestSummary>> {
+        Box::pin(self.summarise_request(request))
+    }
+    fn customer(&self, key: CustomerKey) -> StoreFuture<'_, Option<CustomerCard>> {
+        Box::pin(self.find_customer(key))
+    }
+    fn lead(&self, id: i64) -> StoreFuture<'_, Option<Lead>> {
+        Box::pin(self.find_lead(id))
+    }
+    fn open_callbacks(&self) -> StoreFuture<'_, Vec<CallbackTask>> {
+        Box::pin(self.list_open_callbacks())
+    }
+    fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool> {
+        Box::pin(self.record_callback_done(id, operator, at))
+    }
+    fn attach_recording(&self, request: i64, link: String, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_recording(request, link, at))
+    }
+    fn rotation(&self) -> StoreFuture<'_, Vec<(String, String)>> {
+        Box::pin(self.load_rotation())
+    }
+    fn save_rotation(&self, pointers: Vec<(String, String)>) -> StoreFuture<'_, ()> {
+        Box::pin(self.store_rotation(pointers))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,281 @@
+//! What happened to requests after they arrived, as the engine and operators
+//! report it: assignment, transfer, end (with callback tasks for missed
+//! ones), responsible changes, operator replies, and rotation pointers.
+
+use sqlx::Row;
+
+use super::SqlStore;
+use super::customers::activity;
+use crate::crm::model::{Message, Millis, RequestEnd};
+use crate::crm::store::StoreError;
+
+impl SqlStore {
+    async fn customer_of(&self, tx: &mut sqlx::AnyConnection, request: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT customer_id FROM requests WHERE id = $1")
+            .bind(request)
+            .fetch_optional(&mut *tx)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    pub(super) async fn record_assigned(&self, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE requests SET operator = $1 WHERE id = $2")
+            .bind(&operator)
+            .bind(request)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE conversations SET operator = $1 WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2)",
+        )
+        .bind(&operator)
+        .bind(request)
+        .execute(&mut *tx)
+        .await?;
+        // A customer nobody is responsible for yet gets the first operator
+        // assigned (for a lead from mail or a form: the rotation's choice).
+        sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
+            .bind(&operator)
+            .bind(customer)
+            .execute(&mut *tx)
+            .await?;
+        activity(
+            &mut tx,
+            customer,
+            "assigned",
+            Some(request),
+            Some(&operator),
+            "assigned",
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_transferred(&self, request: i64, from: String, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+            return Ok(());
+        };
+        activity(
+            &mut tx,
+            customer,
+            "transfer",
+            Some(request),
+            Some(&from),
+            "transferred away",
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_ended(&self, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+            return Ok(());
+        };
+        let state = match &end {
+            RequestEnd::Closed => "closed",
+            RequestEnd::Abandoned => "abandoned",
+            RequestEnd::Missed { .. } => "missed",
+        };
+        let changed = sqlx::query("UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open'")
+            .bind(state)
+            .bind(at)
+            .bind(request)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            // Already ended (the API records a close before the engine confirms it).
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE conversations SET closed_at = $1 \
+             WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2) AND closed_at IS NULL",
+        )
+        .bind(at)
+        .bind(request)
+        .execute(&mut *tx)
+        .await?;
+        let operator: Option<String> = sqlx::query("SELECT operator FROM requests WHERE id = $1")
+            .bind(request)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if let RequestEnd::Missed { reason } = &end {
+            sqlx::query(
+                "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(customer)
+            .bind(request)
+            .bind(operator.as_deref())
+            .bind(reason)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let detail = match &end {
+            RequestEnd::Missed { reason } => format!("missed: {reason}"),
+            _ => state.to_string(),
+        };
+        activity(
+            &mut tx,
+            customer,
+            state,
+            Some(request),
+            operator.as_deref(),
+            &detail,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_responsible(
+        &self,
+        request: i64,
+        operator: String,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2")
+            .bind(&operator)
+            .bind(customer)
+            .execute(&mut *tx)
+            .await?;
+        activity(
+            &mut tx,
+            customer,
+            "responsible",
+            Some(request),
+            Some(&operator),
+            "now responsible",
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_reply(
+        &self,
+        conversation: i64,
+        operator: String,
+        body: String,
+        at: Millis,
+    ) -> Result<Message, StoreError> {
+        let id: i64 = sqlx::query(
+            "INSERT INTO messages (conversation_id, direction, author, body, at) VALUES ($1, 'out', $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(conversation)
+        .bind(&operator)
+        .bind(&body)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
+        Ok(Message {
+            id,
+            direction: "out".into(),
+            author: operator,
+            body,
+            at,
+        })
+    }
+
+    pub(super) async fn load_rotation(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT key, value FROM engine_state WHERE key LIKE 'rotation:%' ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut pointers = Vec::new();
+        for row in rows {
+            let key: String = row.try_get(0)?;
+            let operator: String = row.try_get(1)?;
+            pointers.push((key["rotation:".len()..].to_string(), operator));
+        }
+        Ok(pointers)
+    }
+
+    pub(super) async fn store_rotation(&self, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for (queue, operator) in pointers {
+            sqlx::query(
+                "INSERT INTO engine_state (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(format!("rotation:{queue}"))
+            .bind(operator)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_callback_done(&self, id: i64, operator: String, at: Millis) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("SELECT customer_id, request_id FROM callback_tasks WHERE id = $1 AND done_at IS NULL")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let (customer, request): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+        sqlx::query("UPDATE callback_tasks SET done_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        activity(
+            &mut tx,
+            customer,
+            "callback",
+            request,
+            Some(&operator),
+            "called back",
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn record_recording(&self, request: i64, link: String, at: Millis) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE callback_tasks SET recording = $1 WHERE request_id = $2")
+            .bind(&link)
+            .bind(request)
+            .execute(&mut *tx)
+            .await?;
+        activity(&mut tx, customer, "recording", Some(request), None, &link, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_mail_id(&self, conversation: i64, message_id: String) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(conversation)
+        .bind(crate::crm::now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
