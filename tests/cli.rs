@@ -69,15 +69,24 @@ fn run_starts_and_stops_on_sigterm_with_json_logs() {
     let mut child = Command::new(ACDD)
         .args(["--log-format", "json", "run", "--config"])
         .arg(&path)
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let started = lines.next().expect("a log line").unwrap();
-    assert!(
-        started.starts_with('{') && started.contains("acdd started"),
-        "{started}"
-    );
+    let mut before = Vec::new();
+    let started = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("acdd ended before it started: {before:?}");
+        };
+        assert!(line.starts_with('{'), "not a JSON log line: {line}");
+        if line.contains("acdd started") {
+            break line;
+        }
+        before.push(line);
+    };
+    assert!(started.contains("\"level\":\"INFO\""), "{started}");
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -88,7 +97,10 @@ fn run_starts_and_stops_on_sigterm_with_json_logs() {
             assert!(status.success(), "exit status {status}");
             break;
         }
-        assert!(Instant::now() < deadline, "acdd did not stop on SIGTERM");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("acdd did not stop on SIGTERM");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
@@ -123,6 +135,7 @@ fn systemd_notifications_ready_reloading_stopping() {
         .args(["run", "--config"])
         .arg(&path)
         .env("NOTIFY_SOCKET", &socket_path)
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
