@@ -52,6 +52,12 @@ fn options_over_udp_tcp_and_ipv6() {
     );
     options_ok(SipClient::udp(acdd6.udp));
     options_ok(SipClient::tcp(acdd6.tcp));
+    let mut phone = SipClient::udp(acdd6.udp);
+    let contact = format!("<sip:alice@{}>", phone.local);
+    let reply = phone.register("alice", "alice-secret", Some(&contact), Some(300), DigestAlgorithm::Md5);
+    assert_eq!(reply.code, 200, "{}", reply.raw);
+    assert_eq!(reply.all("contact"), vec![format!("{contact};expires=300")]);
+    assert!(contact.contains("[::1]:"));
 }
 
 #[test]
