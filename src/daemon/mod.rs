@@ -25,9 +25,7 @@ pub fn run(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
 async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let engine = Engine::new(config.engine_setup());
     let handle = engine_task::spawn(engine);
-    let sip_settings = crate::sip::SipSettings::from_config(&config);
-    let calls = Box::new(crate::sip::NoTelephony::new(sip_settings.routed_numbers.clone()));
-    let sip = crate::sip::SipService::start(sip_settings, Some(handle.clone()), calls)
+    let sip = crate::sip::SipService::start_for(&config, handle.clone())
         .await
         .context("starting SIP")?;
     tracing::info!(
@@ -42,9 +40,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         tokio::select! {
             _ = hangup.recv() => {
                 if let (Some(new), Some(sip)) = (reload(&config_path, &handle), &sip) {
-                    let settings = crate::sip::SipSettings::from_config(&new);
-                    let calls = Box::new(crate::sip::NoTelephony::new(settings.routed_numbers.clone()));
-                    sip.reconfigure(settings, calls).await;
+                    sip.reload(&new).await;
                 }
             }
             _ = terminate.recv() => break,
