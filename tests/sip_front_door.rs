@@ -277,6 +277,33 @@ fn a_trunk_may_authenticate_with_credentials_instead_of_its_address() {
     assert_eq!(reply.code, 403);
 }
 
+#[test]
+fn a_flooding_source_is_cut_down_to_its_rate() {
+    let dir = TestDir::new("front-flood");
+    let setup = Setup {
+        sip: "requests_per_second_per_source = 5".into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let mut client = SipClient::udp(acdd.udp);
+    let ruri = format!("sip:{}", acdd.udp);
+    for _ in 0..40 {
+        let text = request(&mut client, "OPTIONS", &ruri, "", "");
+        client.send(text.as_bytes());
+    }
+    let mut answered = 0;
+    while client.receive(Duration::from_millis(500)).is_some() {
+        answered += 1;
+    }
+    assert!(
+        (5..=12).contains(&answered),
+        "a burst of twice the rate passes, the rest is dropped: {answered}"
+    );
+    assert!(acdd.wait_for_log(&["SIP flood", "127.0.0.1"], Duration::from_secs(1)));
+    std::thread::sleep(Duration::from_secs(1));
+    options_ok(SipClient::udp(acdd.udp));
+}
+
 fn challenge_shape(reply: &Reply) -> Vec<String> {
     reply
         .all("www-authenticate")
