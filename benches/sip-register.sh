@@ -62,6 +62,7 @@ sip_udp = "127.0.0.1:$acdd_port"
 sqlite = "$work/data/acdd.db"
 [sip]
 qualify_interval_seconds = 0
+requests_per_second_per_source = 0
 [[operators]]
 id = "alice"
 sip_username = "alice"

@@ -52,6 +52,12 @@ fn options_over_udp_tcp_and_ipv6() {
     );
     options_ok(SipClient::udp(acdd6.udp));
     options_ok(SipClient::tcp(acdd6.tcp));
+    let mut phone = SipClient::udp(acdd6.udp);
+    let contact = format!("<sip:alice@{}>", phone.local);
+    let reply = phone.register("alice", "alice-secret", Some(&contact), Some(300), DigestAlgorithm::Md5);
+    assert_eq!(reply.code, 200, "{}", reply.raw);
+    assert_eq!(reply.all("contact"), vec![format!("{contact};expires=300")]);
+    assert!(contact.contains("[::1]:"));
 }
 
 #[test]
@@ -269,6 +275,33 @@ fn a_trunk_may_authenticate_with_credentials_instead_of_its_address() {
         .send_register("bob", Some("<sip:bob@127.0.0.1:5999>"), None, Some(&alice), call_id)
         .unwrap();
     assert_eq!(reply.code, 403);
+}
+
+#[test]
+fn a_flooding_source_is_cut_down_to_its_rate() {
+    let dir = TestDir::new("front-flood");
+    let setup = Setup {
+        sip: "requests_per_second_per_source = 5".into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let mut client = SipClient::udp(acdd.udp);
+    let ruri = format!("sip:{}", acdd.udp);
+    for _ in 0..40 {
+        let text = request(&mut client, "OPTIONS", &ruri, "", "");
+        client.send(text.as_bytes());
+    }
+    let mut answered = 0;
+    while client.receive(Duration::from_millis(500)).is_some() {
+        answered += 1;
+    }
+    assert!(
+        (5..=12).contains(&answered),
+        "a burst of twice the rate passes, the rest is dropped: {answered}"
+    );
+    assert!(acdd.wait_for_log(&["SIP flood", "127.0.0.1"], Duration::from_secs(1)));
+    std::thread::sleep(Duration::from_secs(1));
+    options_ok(SipClient::udp(acdd.udp));
 }
 
 fn challenge_shape(reply: &Reply) -> Vec<String> {

@@ -48,6 +48,10 @@ pub struct Sip {
     /// ... for this long.
     #[serde(default = "default_ban")]
     pub auth_ban_seconds: Spanned<u32>,
+    /// Messages per second accepted from one source address (twice that in
+    /// a burst); more are dropped and logged. Trunk sources are exempt. 0: no limit.
+    #[serde(default = "default_flood")]
+    pub requests_per_second_per_source: Spanned<u32>,
     /// Larger messages get `513 Message Too Large`.
     #[serde(default = "default_max_message")]
     pub max_message_bytes: Spanned<u32>,
@@ -74,6 +78,7 @@ impl Default for Sip {
             auth_failures_allowed: default_auth_failures(),
             auth_failure_window_seconds: default_auth_window(),
             auth_ban_seconds: default_ban(),
+            requests_per_second_per_source: default_flood(),
             max_message_bytes: default_max_message(),
             tls_certificate: None,
             tls_key: None,
@@ -120,6 +125,9 @@ fn default_auth_window() -> Spanned<u32> {
 }
 fn default_ban() -> Spanned<u32> {
     number(300)
+}
+fn default_flood() -> Spanned<u32> {
+    number(500)
 }
 fn default_max_message() -> Spanned<u32> {
     number(16384)

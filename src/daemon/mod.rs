@@ -56,9 +56,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let sip_settings = crate::sip::SipSettings::from_config(&config);
-    let calls = Box::new(crate::sip::NoTelephony::new(sip_settings.routed_numbers.clone()));
-    let sip = crate::sip::SipService::start(sip_settings, Some(handle.clone()), calls)
+    let sip = crate::sip::SipService::start_for(&config, handle.clone())
         .await
         .context("starting SIP")?;
     let (queues, operators) = (config.queues.len(), config.operators.len());
@@ -115,9 +113,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             // After every reload, by SIGHUP or the admin API: SIP follows.
             Ok(()) = reloads.changed() => {
                 if let Some(sip) = &sip {
-                    let settings = crate::sip::SipSettings::from_config(&config.load_full());
-                    let calls = Box::new(crate::sip::NoTelephony::new(settings.routed_numbers.clone()));
-                    sip.reconfigure(settings, calls).await;
+                    sip.reload(&config.load_full()).await;
                 }
             }
             _ = terminate.recv() => break,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calls;
 pub mod cidr;
 mod core;
+pub mod flood;
 pub mod reachability;
 pub mod registrar;
 pub mod service;

@@ -10,13 +10,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::auth::nonce::{NonceSigner, random_secret};
 use super::auth::verifier::{DigestVerifier, Principal};
-use super::calls::IncomingCalls;
+use super::calls::{IncomingCalls, NoTelephony};
 use super::core::{Reconfiguration, SipCore, unix_now};
 use super::reachability::Reachability;
 use super::registrar::persist;
 use super::settings::SipSettings;
 use super::transport::{Outbound, tcp, tls, udp};
 use super::trunk::Trunks;
+use crate::config::Config;
 use crate::daemon::EngineHandle;
 use crate::engine::OperatorId;
 
@@ -30,6 +31,21 @@ pub struct SipService {
 }
 
 impl SipService {
+    /// Starts the SIP layer the configuration describes; calls are refused
+    /// by `NoTelephony` until the telephony layer exists.
+    pub async fn start_for(config: &Config, engine: EngineHandle) -> anyhow::Result<Option<SipService>> {
+        let settings = SipSettings::from_config(config);
+        let calls = Box::new(NoTelephony::new(settings.routed_numbers.clone()));
+        SipService::start(settings, Some(engine), calls).await
+    }
+
+    /// Applies a reloaded configuration (after the engine got it).
+    pub async fn reload(&self, config: &Config) {
+        let settings = SipSettings::from_config(config);
+        let calls = Box::new(NoTelephony::new(settings.routed_numbers.clone()));
+        self.reconfigure(settings, calls).await;
+    }
+
     /// Starts listening; `None` when the configuration names no SIP listener.
     pub async fn start(
         settings: SipSettings,

@@ -42,6 +42,8 @@ pub struct SipSettings {
     pub auth_failures: u32,
     pub auth_window: Duration,
     pub auth_ban: Duration,
+    /// Messages per second per non-trunk source; 0: no limit.
+    pub flood_limit: u32,
     pub max_message: usize,
     pub registrations_file: PathBuf,
     pub operators: Vec<OperatorAccount>,
@@ -119,6 +121,7 @@ impl SipSettings {
             auth_failures: *sip.auth_failures_allowed.get_ref(),
             auth_window: Duration::from_secs(*sip.auth_failure_window_seconds.get_ref() as u64),
             auth_ban: Duration::from_secs(*sip.auth_ban_seconds.get_ref() as u64),
+            flood_limit: *sip.requests_per_second_per_source.get_ref(),
             max_message: *sip.max_message_bytes.get_ref() as usize,
             registrations_file,
             operators,

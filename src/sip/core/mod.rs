@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::auth::throttle::AuthThrottle;
 use super::auth::verifier::DigestVerifier;
 use super::calls::IncomingCalls;
+use super::flood::FloodGuard;
 use super::reachability::Reachability;
 use super::registrar::Bindings;
 use super::settings::SipSettings;
@@ -52,6 +53,7 @@ pub struct SipCore {
     pub(super) calls: Box<dyn IncomingCalls>,
     pub(super) serial: u64,
     pub(super) next_qualify: Option<Instant>,
+    pub(super) flood: FloodGuard,
     /// Operator id by lowercase SIP username.
     pub(super) usernames: HashMap<String, String>,
 }
@@ -78,7 +80,9 @@ impl SipCore {
         let throttle = AuthThrottle::new(settings.auth_failures, settings.auth_window, settings.auth_ban);
         let next_qualify = settings.qualify_interval.map(|i| Instant::now() + i);
         let usernames = operators_by_username(&settings);
+        let flood = FloodGuard::new(settings.flood_limit);
         SipCore {
+            flood,
             usernames,
             settings,
             outbound,
@@ -176,6 +180,10 @@ impl SipCore {
 
     fn handle_message(&mut self, bytes: &[u8], path: Path) {
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return;
+        }
+        let source = path.peer().ip();
+        if self.trunks.by_source(source).is_none() && !self.flood.allow(source, Instant::now()) {
             return;
         }
         match super::wire::parse_message(bytes, self.settings.max_message) {

@@ -31,6 +31,9 @@ impl SipCore {
         self.throttle
             .reconfigure(settings.auth_failures, settings.auth_window, settings.auth_ban);
         self.trunks = trunks_of(&settings);
+        if settings.flood_limit != self.settings.flood_limit {
+            self.flood = crate::sip::flood::FloodGuard::new(settings.flood_limit);
+        }
         self.usernames = operators_by_username(&settings);
         self.calls = calls;
         self.reachability.set_ids(ids);

@@ -19,6 +19,7 @@ impl SipCore {
         }
         self.verifier.prune(unix);
         self.throttle.prune(now);
+        self.flood.prune(now);
         if self.bindings_dirty {
             self.save_bindings();
         }

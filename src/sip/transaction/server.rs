@@ -29,6 +29,11 @@ struct Entry {
     deadline: Instant,
 }
 
+/// Beyond this many remembered transactions (a flood), new requests are
+/// still answered but not remembered: their retransmissions are handled as
+/// new requests, which is what a stateless server would do.
+const MAX_ENTRIES: usize = 1_000_000;
+
 /// What the transaction layer made of a received request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Arrival {
@@ -81,6 +86,9 @@ impl ServerTransactions {
         }
         if method == "ACK" {
             return Arrival::StrayAck;
+        }
+        if self.entries.len() >= MAX_ENTRIES {
+            return Arrival::New;
         }
         let give_up = now + LINGER_UDP;
         self.entries.insert(
