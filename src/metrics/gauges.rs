@@ -1,7 +1,7 @@
 //! Gauges read from the engine's views at scrape time: requests waiting and
 //! on offer per queue and channel, and each operator's state and load.
 
-use metrics::gauge;
+use metrics::{counter, gauge};
 
 use crate::engine::{Channel, OperatorView, QueueView};
 
@@ -18,10 +18,20 @@ const STATES: [&str; 9] = [
     "idle",
 ];
 
+/// Outcomes every queue reports, so each series exists (at 0) before it first happens.
+const OUTCOMES: [&str; 4] = ["answered", "missed", "abandoned", "overflowed"];
+
 pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
     for queue in queues {
         for channel in &queue.channels {
             let labels = [("queue", queue.name.clone()), ("channel", channel.to_string())];
+            counter!("acdd_requests_arrived_total", &labels).increment(0);
+            counter!("acdd_requests_answered_within_target_total", &labels).increment(0);
+            counter!("acdd_offers_total", &labels).increment(0);
+            for outcome in OUTCOMES {
+                let with_outcome = [labels[0].clone(), labels[1].clone(), ("outcome", outcome.to_string())];
+                counter!("acdd_requests_total", &with_outcome).increment(0);
+            }
             gauge!("acdd_requests_waiting", &labels).set(*queue.waiting_by_channel.get(*channel) as f64);
             gauge!("acdd_requests_offered", &labels).set(*queue.offered_by_channel.get(*channel) as f64);
         }
@@ -33,6 +43,8 @@ pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
         }
     }
     for operator in operators {
+        counter!("acdd_operator_no_answers_total", "operator" => operator.name.clone()).increment(0);
+        counter!("acdd_operator_declines_total", "operator" => operator.name.clone()).increment(0);
         for state in STATES {
             let value = if operator.state == state { 1.0 } else { 0.0 };
             gauge!("acdd_operator_state", "operator" => operator.name.clone(), "state" => state).set(value);

@@ -8,6 +8,7 @@ mod chat_routing;
 mod forms;
 mod limits;
 mod mail;
+mod metrics;
 mod missed;
 mod recovery;
 mod security;
