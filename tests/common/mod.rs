@@ -208,6 +208,11 @@ impl Acdd {
     }
 
     /// Sends SIGHUP: acdd reloads its configuration.
+    /// The daemon's process id (for /proc readings).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("acdd is running").id()
+    }
+
     pub fn reload(&self) {
         let pid = self.child.as_ref().expect("acdd is running").id();
         let status = Command::new("kill").arg("-HUP").arg(pid.to_string()).status().unwrap();
