@@ -1,0 +1,123 @@
+//! Telephony: turns SIP calls into engine requests and engine actions into
+//! SIP. `Seam` is what the SIP core hands calls to (`IncomingCalls`); one
+//! task (`run`) owns every call's state and carries out the engine's phone
+//! actions through the core's `CallControl`. It translates; the engine decides.
+
+mod call;
+mod inbound;
+mod missed;
+
+use std::collections::HashSet;
+
+use tokio::sync::mpsc;
+
+use crate::channels::{ChannelContext, ChannelError};
+use crate::engine::{Action, Channel, RequestId};
+use crate::sip::{CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls};
+
+use call::Calls;
+
+/// What reaches the telephony task.
+pub enum Input {
+    /// A trunk's INVITE the core holds for us (`CallVerdict::Pending`).
+    Incoming(IncomingCall),
+    /// The caller cancelled, acknowledged or hung up.
+    Update(String, CallUpdate),
+    /// The call was stored and announced (or not).
+    Stored {
+        call_id: String,
+        result: Result<RequestId, ChannelError>,
+    },
+}
+
+/// The SIP core's side of the seam: takes trunk calls to routed numbers,
+/// refuses what telephony cannot route (404) or does not carry yet
+/// (calls from operators: 480).
+pub struct Seam {
+    routed: HashSet<String>,
+    inputs: mpsc::UnboundedSender<Input>,
+}
+
+impl IncomingCalls for Seam {
+    fn offer(&mut self, call: &IncomingCall) -> CallVerdict {
+        if !self.routed.contains(&call.number) {
+            return CallVerdict::Reject { status: 404 };
+        }
+        match &call.caller {
+            Caller::Operator(_) => {
+                tracing::info!(caller = ?call.caller, number = %call.number, status = 480, "incoming call refused: calls from operators are not carried yet");
+                CallVerdict::Reject { status: 480 }
+            }
+            Caller::Trunk(_) => match self.inputs.send(Input::Incoming(call.clone())) {
+                Ok(()) => CallVerdict::Pending,
+                Err(_) => CallVerdict::Reject { status: 503 },
+            },
+        }
+    }
+
+    fn update(&mut self, call_id: &str, update: CallUpdate) {
+        let _ = self.inputs.send(Input::Update(call_id.to_string(), update));
+    }
+}
+
+impl Seam {
+    /// Another seam into the same task, for these routed numbers (reloads).
+    pub fn with_routes(&self, routed: HashSet<String>) -> Seam {
+        Seam {
+            routed,
+            inputs: self.inputs.clone(),
+        }
+    }
+}
+
+/// The seam for the SIP core and the receiving end for `run`.
+pub fn seam(routed: HashSet<String>) -> (Seam, mpsc::UnboundedReceiver<Input>) {
+    let (inputs, receiver) = mpsc::unbounded_channel();
+    (Seam { routed, inputs }, receiver)
+}
+
+/// Whether telephony carries out this engine action.
+fn wanted(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::RunMissed { .. }
+            | Action::Offer {
+                channel: Channel::Phone,
+                ..
+            }
+            | Action::Assign {
+                channel: Channel::Phone,
+                ..
+            }
+            | Action::Withdraw { .. }
+            | Action::RefuseAccept { .. }
+    )
+}
+
+/// Starts the telephony task: calls from `inputs`, actions from the engine.
+pub fn spawn(ctx: ChannelContext, control: CallControl, inputs: mpsc::UnboundedReceiver<Input>) {
+    let actions = ctx.engine.subscribe(wanted);
+    tokio::spawn(run(ctx, control, inputs, actions));
+}
+
+async fn run(
+    ctx: ChannelContext,
+    control: CallControl,
+    mut inputs: mpsc::UnboundedReceiver<Input>,
+    mut actions: mpsc::UnboundedReceiver<Action>,
+) {
+    let (loopback, mut stored) = mpsc::unbounded_channel();
+    let mut calls = Calls::default();
+    loop {
+        let input = tokio::select! {
+            Some(input) = inputs.recv() => input,
+            Some(input) = stored.recv() => input,
+            Some(action) = actions.recv() => {
+                missed::action(&ctx, &control, &mut calls, action);
+                continue;
+            }
+            else => return,
+        };
+        inbound::input(&ctx, &control, &loopback, &mut calls, input);
+    }
+}
