@@ -1,6 +1,9 @@
-//! Telephony with the real binary on loopback and SIPp as the trunk caller:
-//! a call is stored, announced and rung back; the engine's missed action
-//! hangs it up; a caller who cancels abandons the request.
+//! Telephony with the real binary on loopback, SIPp as the trunk caller and
+//! SIPp processes as the operators' phones (registered by the test with a
+//! Contact naming their port): a call is stored, announced and rung back;
+//! operators are rung as the engine offers; the first to answer is bridged;
+//! declines move on; CANCEL and BYE travel to the other side; the engine's
+//! missed action hangs up; a caller who cancels abandons the request.
 
 mod common;
 
@@ -8,7 +11,64 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use std::process::Child;
+
+use acdd::sip::auth::digest::DigestAlgorithm;
+use common::sip_client::SipClient;
 use common::{Acdd, Setup, TestDir, free_port, require_program};
+
+/// An operator's phone: a SIPp UAS running `scenario` for one call, and
+/// registered for `operator` with a Contact naming its port.
+struct Phone {
+    child: Child,
+    name: String,
+}
+
+impl Phone {
+    fn start(dir: &Path, acdd: &Acdd, operator: &str, scenario: &str) -> Phone {
+        require_program("sipp", "sip-tester");
+        let port = free_port("127.0.0.1");
+        let file = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
+        let work = dir.join(operator);
+        std::fs::create_dir_all(&work).unwrap();
+        let child = Command::new("timeout")
+            .args([
+                "30",
+                "sipp",
+                "-sf",
+                &file,
+                "-m",
+                "1",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .args(["-timeout", "20s", "-trace_err", "-nostdin"])
+            .current_dir(&work)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("running sipp");
+        let secret = format!("{operator}-secret");
+        let contact = format!("<sip:{operator}@127.0.0.1:{port}>");
+        let reply = SipClient::udp(acdd.udp).register(operator, &secret, Some(&contact), None, DigestAlgorithm::Md5);
+        assert_eq!(reply.code, 200, "{}", reply.raw);
+        Phone {
+            child,
+            name: operator.to_string(),
+        }
+    }
+
+    /// Waits for the scenario to end; (success, what it printed).
+    fn finish(self) -> (bool, String) {
+        let output = self.child.wait_with_output().expect("waiting for sipp");
+        (
+            output.status.success(),
+            format!("{}: {}", self.name, String::from_utf8_lossy(&output.stdout)),
+        )
+    }
+}
 
 /// A queue nobody can take calls from (no operator registered), waiting one second.
 const HOTLINE: &str = r#"
@@ -25,6 +85,28 @@ max_wait_seconds = 1
 [[routes.phone]]
 number = "+4930222222"
 queue = "hotline"
+
+[[queues]]
+name = "desk"
+channels = ["phone"]
+operators = ["alice", "bob"]
+mode = "in_order"
+check_availability = false
+
+[[routes.phone]]
+number = "+4930444444"
+queue = "desk"
+
+[[queues]]
+name = "team"
+channels = ["phone"]
+operators = ["alice", "bob"]
+mode = "all"
+check_availability = false
+
+[[routes.phone]]
+number = "+4930666666"
+queue = "team"
 "#;
 
 /// Runs one SIPp call of `scenario` to `number`; (success, output and errors).
@@ -97,4 +179,55 @@ fn a_call_to_an_unrouted_number_is_refused_with_404() {
         local = client.local
     );
     assert_eq!(client.request(&text).unwrap().code, 404);
+}
+
+fn assert_finished(phone: Phone, acdd: &Acdd) {
+    let (ok, output) = phone.finish();
+    assert!(ok, "operator phone scenario failed:\n{output}\n{}", acdd.log_text());
+}
+
+#[test]
+fn an_answered_call_is_bridged_and_the_hang_up_reaches_the_operator() {
+    let (dir, acdd) = start("tel-answer");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930444444");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
+}
+
+#[test]
+fn a_declining_operator_is_passed_over_for_the_next() {
+    let (dir, acdd) = start("tel-decline");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_busy");
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_answer");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930444444");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+    assert!(acdd.wait_for_log(&["operator leg failed", "status=486"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
+}
+
+#[test]
+fn a_caller_cancelling_while_an_operator_rings_cancels_the_operator_leg() {
+    let (dir, acdd) = start("tel-cancel-ringing");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_cancel", "+4930444444");
+    assert!(ok, "SIPp cancelling caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(2)));
+}
+
+#[test]
+fn ring_all_bridges_the_first_answer_and_cancels_the_other_phone() {
+    let (dir, acdd) = start("tel-ring-all");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_silent");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930666666");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
 }

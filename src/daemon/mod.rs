@@ -78,7 +78,9 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         drain,
     };
     if let Some(sip) = &sip {
-        crate::telephony::spawn(ctx.clone(), sip.call_control(), call_inputs);
+        let media = crate::media::MediaService::new(crate::media::MediaConfig::from_listen(&config.load().listen))
+            .context("starting the media service")?;
+        crate::telephony::spawn(ctx.clone(), sip.call_control(), media, call_inputs);
     }
     // Requests still open from before the restart go first, in their order.
     let recovered = channels::arrival::recover(&*store, &handle)

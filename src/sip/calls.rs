@@ -45,10 +45,24 @@ pub enum CallUpdate {
     Bye,
 }
 
+/// What became of an operator leg telephony dialled (`CallCommand::Dial`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LegEvent {
+    /// A contact answered 2xx (ACKed by the core; the other contacts are cancelled).
+    Answered { sdp: Vec<u8> },
+    /// Every contact refused or could not be reached: the most telling status
+    /// (486/603 over the rest); 0 when the operator has no contact at all.
+    Failed { status: u16 },
+    /// The operator hung up an answered leg (the core answered the BYE).
+    Ended,
+}
+
 pub trait IncomingCalls: Send {
     fn offer(&mut self, call: &IncomingCall) -> CallVerdict;
     /// The caller's side of a `Pending` call moved on.
     fn update(&mut self, _call_id: &str, _update: CallUpdate) {}
+    /// An operator leg moved on.
+    fn leg(&mut self, _leg: &str, _event: LegEvent) {}
 }
 
 /// What telephony asks the SIP core to do with a `Pending` inbound call.
@@ -63,6 +77,16 @@ pub enum CallCommand {
     },
     /// End the call: BYE if answered, else 480.
     Hangup { call_id: String },
+    /// Ring every registered contact of `operator` with an INVITE carrying
+    /// `sdp`; `leg` names the leg in `LegEvent`s and later commands.
+    Dial {
+        leg: String,
+        operator: String,
+        caller: String,
+        sdp: Vec<u8>,
+    },
+    /// Stop a leg: CANCEL while it rings, BYE once answered.
+    DropLeg { leg: String },
 }
 
 /// Telephony's handle on the SIP core; cheap to clone.

@@ -1,9 +1,11 @@
 //! The table of calls the telephony task holds: each inbound call by its
-//! Call-ID, the engine's request for it once stored, and where it stands.
+//! Call-ID, with the engine's request once stored, its media session, the
+//! caller's and each ringing operator's legs, and where it stands.
 
 use std::collections::HashMap;
 
-use crate::engine::RequestId;
+use crate::engine::{OfferId, OperatorId, RequestId};
+use crate::media::{LegId, MediaSession};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -13,11 +15,28 @@ pub(crate) enum Phase {
     Queued,
     /// The caller left while it was being stored: abandon it once known.
     LeftWhileStoring,
+    /// Bridged with this offer's operator.
+    Bridged(OfferId),
+}
+
+/// One operator being rung (or talking) for a call.
+pub(crate) struct OperatorLeg {
+    pub operator: OperatorId,
+    pub media: LegId,
+    /// The operator's SDP answer, once they picked up.
+    pub answer: Option<Vec<u8>>,
 }
 
 pub(crate) struct Call {
     pub request: Option<RequestId>,
     pub phase: Phase,
+    pub media: MediaSession,
+    pub caller: LegId,
+    /// The caller as the trunk sent it (for the operator's display).
+    pub from: String,
+    /// The caller got a 2xx.
+    pub answered: bool,
+    pub legs: HashMap<OfferId, OperatorLeg>,
 }
 
 #[derive(Default)]
@@ -26,15 +45,19 @@ pub(crate) struct Calls {
     by_request: HashMap<RequestId, String>,
 }
 
+/// The name of an operator leg in SIP commands.
+pub(crate) fn leg_name(offer: OfferId) -> String {
+    format!("acdd-{offer}")
+}
+
+/// The offer a leg name stands for.
+pub(crate) fn offer_of(leg: &str) -> Option<OfferId> {
+    leg.strip_prefix("acdd-o")?.parse().ok().map(OfferId)
+}
+
 impl Calls {
-    pub fn insert(&mut self, call_id: &str) {
-        self.by_call_id.insert(
-            call_id.to_string(),
-            Call {
-                request: None,
-                phase: Phase::Storing,
-            },
-        );
+    pub fn insert(&mut self, call_id: &str, call: Call) {
+        self.by_call_id.insert(call_id.to_string(), call);
     }
 
     pub fn get_mut(&mut self, call_id: &str) -> Option<&mut Call> {
@@ -52,15 +75,36 @@ impl Calls {
         self.by_request.get(&request).map(String::as_str)
     }
 
-    pub fn remove(&mut self, call_id: &str) -> Option<Call> {
+    /// The call ringing or talking to this offer's operator.
+    pub fn by_offer(&mut self, offer: OfferId) -> Option<(String, &mut Call)> {
+        self.by_call_id
+            .iter_mut()
+            .find(|(_, call)| call.legs.contains_key(&offer))
+            .map(|(id, call)| (id.clone(), call))
+    }
+
+    /// Forgets the call; its media session stops in the background.
+    pub fn remove(&mut self, call_id: &str) -> Option<Option<RequestId>> {
         let call = self.by_call_id.remove(call_id)?;
         if let Some(request) = call.request {
             self.by_request.remove(&request);
         }
-        Some(call)
+        tokio::spawn(call.media.stop());
+        Some(call.request)
     }
 
     pub fn len(&self) -> usize {
         self.by_call_id.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leg_names_carry_their_offer() {
+        assert_eq!(offer_of(&leg_name(OfferId(42))), Some(OfferId(42)));
+        assert_eq!(offer_of("other"), None);
     }
 }

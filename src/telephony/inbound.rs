@@ -1,15 +1,17 @@
-//! The caller's leg: a held INVITE is stored and announced through
-//! `channels::phone::arrive`; then the caller hears ringback (180) while the
-//! engine looks for an operator. A CANCEL or BYE from the caller abandons
-//! the request. Failures to store become final SIP answers (404, 503, 500).
+//! The caller's leg: a held INVITE gets a media session (the caller's SDP
+//! offer, 488/503 if media refuses it), is stored and announced through
+//! `channels::phone::arrive`, then the caller hears ringback (180) while the
+//! engine looks for an operator. A CANCEL or BYE from the caller abandons a
+//! queued request, or ends a bridged call (`Closed`, the operator gets BYE).
+//! Failures to store become final SIP answers (404, 503, 500).
 
-use tokio::sync::mpsc;
+use std::collections::HashMap;
 
-use super::Input;
-use super::call::{Calls, Phase};
-use crate::channels::{ChannelContext, ChannelError, phone};
+use super::call::{Call, Phase, leg_name};
+use super::{Input, Telephony};
+use crate::channels::{ChannelError, phone};
 use crate::engine::Event;
-use crate::sip::{CallCommand, CallControl, CallUpdate};
+use crate::sip::{CallCommand, CallUpdate};
 
 /// The user part of a From URI (`sip:+4930123@host;x` → `+4930123`).
 pub(crate) fn caller_number(from: &str) -> String {
@@ -30,79 +32,108 @@ fn status_for(error: &ChannelError) -> u16 {
     }
 }
 
-pub(super) fn input(
-    ctx: &ChannelContext,
-    control: &CallControl,
-    loopback: &mpsc::UnboundedSender<Input>,
-    calls: &mut Calls,
-    input: Input,
-) {
-    match input {
-        Input::Incoming(call) => {
-            calls.insert(&call.call_id);
-            let (ctx, loopback) = (ctx.clone(), loopback.clone());
-            tokio::spawn(async move {
-                let caller = caller_number(&call.from);
-                let result = phone::arrive(&ctx, &caller, &call.number).await.map(|(id, _)| id);
-                let _ = loopback.send(Input::Stored {
-                    call_id: call.call_id,
-                    result,
-                });
-            });
-        }
-        Input::Stored { call_id, result } => {
-            let Some(call) = calls.get_mut(&call_id) else { return };
-            let left = call.phase == Phase::LeftWhileStoring;
-            match result {
-                Err(error) => {
-                    let status = status_for(&error);
-                    tracing::info!(%call_id, %error, status, "incoming call refused");
-                    calls.remove(&call_id);
-                    if !left {
-                        let _ = control.send(CallCommand::Respond {
-                            call_id,
-                            status,
-                            sdp: None,
-                        });
-                    }
-                }
-                Ok(request) => {
-                    calls.set_request(&call_id, request);
-                    if left {
-                        calls.remove(&call_id);
-                        ctx.engine.send(Event::Abandoned { request });
+impl Telephony {
+    fn respond(&self, call_id: String, status: u16, sdp: Option<Vec<u8>>) {
+        let _ = self.control.send(CallCommand::Respond { call_id, status, sdp });
+    }
+
+    pub(super) fn caller_input(&mut self, input: Input) {
+        match input {
+            Input::Incoming(call) => {
+                let mut media = self.media.session();
+                let leg = media
+                    .add_leg()
+                    .and_then(|leg| media.set_remote(leg, &call.body).map(|()| leg));
+                let caller = match leg {
+                    Ok(leg) => leg,
+                    Err(error) => {
+                        tracing::info!(call_id = %call.call_id, %error, "incoming call refused: media");
+                        self.respond(call.call_id, error.sip_status(), None);
+                        tokio::spawn(media.stop());
                         return;
                     }
-                    if let Some(call) = calls.get_mut(&call_id) {
-                        call.phase = Phase::Queued;
-                    }
-                    tracing::info!(%call_id, request = request.0, "call queued");
-                    let _ = control.send(CallCommand::Respond {
-                        call_id,
-                        status: 180,
-                        sdp: None,
+                };
+                let from = caller_number(&call.from);
+                self.calls.insert(
+                    &call.call_id,
+                    Call {
+                        request: None,
+                        phase: Phase::Storing,
+                        media,
+                        caller,
+                        from: from.clone(),
+                        answered: false,
+                        legs: HashMap::new(),
+                    },
+                );
+                let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
+                tokio::spawn(async move {
+                    let result = phone::arrive(&ctx, &from, &call.number).await.map(|(id, _)| id);
+                    let _ = loopback.send(Input::Stored {
+                        call_id: call.call_id,
+                        result,
                     });
+                });
+            }
+            Input::Stored { call_id, result } => self.stored(call_id, result),
+            Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
+            Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
+            Input::Leg(..) => {}
+        }
+    }
+
+    fn stored(&mut self, call_id: String, result: Result<crate::engine::RequestId, ChannelError>) {
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return;
+        };
+        let left = call.phase == Phase::LeftWhileStoring;
+        match result {
+            Err(error) => {
+                let status = status_for(&error);
+                tracing::info!(%call_id, %error, status, "incoming call refused");
+                self.calls.remove(&call_id);
+                if !left {
+                    self.respond(call_id, status, None);
+                }
+            }
+            Ok(request) => {
+                self.calls.set_request(&call_id, request);
+                if left {
+                    self.calls.remove(&call_id);
+                    self.ctx.engine.send(Event::Abandoned { request });
+                    return;
+                }
+                if let Some(call) = self.calls.get_mut(&call_id) {
+                    call.phase = Phase::Queued;
+                }
+                tracing::info!(%call_id, request = request.0, "call queued");
+                self.respond(call_id, 180, None);
+            }
+        }
+    }
+
+    fn caller_left(&mut self, call_id: &str) {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        match call.phase {
+            Phase::Storing => call.phase = Phase::LeftWhileStoring,
+            Phase::LeftWhileStoring => {}
+            Phase::Queued => {
+                if let Some(Some(request)) = self.calls.remove(call_id) {
+                    tracing::info!(%call_id, request = request.0, "caller left the queue");
+                    // The engine withdraws the offers still ringing.
+                    self.ctx.engine.send(Event::Abandoned { request });
+                }
+            }
+            Phase::Bridged(offer) => {
+                let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
+                if let Some(Some(request)) = self.calls.remove(call_id) {
+                    tracing::info!(%call_id, request = request.0, "caller hung up");
+                    self.ctx.engine.send(Event::Closed { request });
                 }
             }
         }
-        Input::Update(call_id, update) => match update {
-            CallUpdate::Acked => {}
-            CallUpdate::Cancelled | CallUpdate::Bye => {
-                let Some(call) = calls.get_mut(&call_id) else { return };
-                match call.phase {
-                    Phase::Storing => call.phase = Phase::LeftWhileStoring,
-                    Phase::LeftWhileStoring => {}
-                    Phase::Queued => {
-                        let request = call.request;
-                        calls.remove(&call_id);
-                        if let Some(request) = request {
-                            tracing::info!(%call_id, request = request.0, "caller left the queue");
-                            ctx.engine.send(Event::Abandoned { request });
-                        }
-                    }
-                }
-            }
-        },
     }
 }
 

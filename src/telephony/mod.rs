@@ -1,11 +1,15 @@
 //! Telephony: turns SIP calls into engine requests and engine actions into
 //! SIP. `Seam` is what the SIP core hands calls to (`IncomingCalls`); one
-//! task (`run`) owns every call's state and carries out the engine's phone
-//! actions through the core's `CallControl`. It translates; the engine decides.
+//! task (`run`) owns every call's state (`call.rs`) and carries out the
+//! engine's phone actions through the core's `CallControl`: the caller's leg
+//! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`) and
+//! missed calls (`missed.rs`). It translates; the engine decides.
 
+mod bridge;
 mod call;
 mod inbound;
 mod missed;
+mod ring;
 
 use std::collections::HashSet;
 
@@ -13,7 +17,8 @@ use tokio::sync::mpsc;
 
 use crate::channels::{ChannelContext, ChannelError};
 use crate::engine::{Action, Channel, RequestId};
-use crate::sip::{CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls};
+use crate::media::MediaService;
+use crate::sip::{CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
 
 use call::Calls;
 
@@ -23,6 +28,8 @@ pub enum Input {
     Incoming(IncomingCall),
     /// The caller cancelled, acknowledged or hung up.
     Update(String, CallUpdate),
+    /// An operator leg answered, failed or hung up.
+    Leg(String, LegEvent),
     /// The call was stored and announced (or not).
     Stored {
         call_id: String,
@@ -57,6 +64,10 @@ impl IncomingCalls for Seam {
 
     fn update(&mut self, call_id: &str, update: CallUpdate) {
         let _ = self.inputs.send(Input::Update(call_id.to_string(), update));
+    }
+
+    fn leg(&mut self, leg: &str, event: LegEvent) {
+        let _ = self.inputs.send(Input::Leg(leg.to_string(), event));
     }
 }
 
@@ -94,30 +105,67 @@ fn wanted(action: &Action) -> bool {
     )
 }
 
+/// Everything the telephony task works with.
+pub(crate) struct Telephony {
+    pub ctx: ChannelContext,
+    pub control: CallControl,
+    pub media: MediaService,
+    pub calls: Calls,
+    pub loopback: mpsc::UnboundedSender<Input>,
+}
+
 /// Starts the telephony task: calls from `inputs`, actions from the engine.
-pub fn spawn(ctx: ChannelContext, control: CallControl, inputs: mpsc::UnboundedReceiver<Input>) {
+pub fn spawn(ctx: ChannelContext, control: CallControl, media: MediaService, inputs: mpsc::UnboundedReceiver<Input>) {
     let actions = ctx.engine.subscribe(wanted);
-    tokio::spawn(run(ctx, control, inputs, actions));
+    tokio::spawn(run(ctx, control, media, inputs, actions));
 }
 
 async fn run(
     ctx: ChannelContext,
     control: CallControl,
+    media: MediaService,
     mut inputs: mpsc::UnboundedReceiver<Input>,
     mut actions: mpsc::UnboundedReceiver<Action>,
 ) {
     let (loopback, mut stored) = mpsc::unbounded_channel();
-    let mut calls = Calls::default();
+    let mut telephony = Telephony {
+        ctx,
+        control,
+        media,
+        calls: Calls::default(),
+        loopback,
+    };
     loop {
-        let input = tokio::select! {
-            Some(input) = inputs.recv() => input,
-            Some(input) = stored.recv() => input,
-            Some(action) = actions.recv() => {
-                missed::action(&ctx, &control, &mut calls, action);
-                continue;
-            }
+        tokio::select! {
+            Some(input) = inputs.recv() => telephony.input(input),
+            Some(input) = stored.recv() => telephony.input(input),
+            Some(action) = actions.recv() => telephony.action(action).await,
             else => return,
-        };
-        inbound::input(&ctx, &control, &loopback, &mut calls, input);
+        }
+    }
+}
+
+impl Telephony {
+    fn input(&mut self, input: Input) {
+        match input {
+            Input::Leg(leg, event) => self.leg_event(&leg, event),
+            other => self.caller_input(other),
+        }
+    }
+
+    async fn action(&mut self, action: Action) {
+        match action {
+            Action::Offer {
+                offer,
+                request,
+                operator,
+                ..
+            } => self.ring(offer, request, operator).await,
+            Action::Withdraw { offer, .. } => self.withdraw(offer),
+            Action::RefuseAccept { offer, .. } => self.withdraw(offer),
+            Action::Assign { request, operator, .. } => self.assign(request, operator),
+            Action::RunMissed { .. } => self.missed(action),
+            _ => {}
+        }
     }
 }

@@ -58,6 +58,13 @@ impl SipCore {
                 Some(State::Answered) => self.send_bye(&call_id),
                 None => {}
             },
+            CallCommand::Dial {
+                leg,
+                operator,
+                caller,
+                sdp,
+            } => self.dial(leg, &operator, &caller, sdp),
+            CallCommand::DropLeg { leg } => self.drop_leg(&leg),
         }
     }
 
@@ -160,8 +167,12 @@ impl SipCore {
         true
     }
 
-    /// BYE from the caller of an answered call.
+    /// BYE from the caller of an answered call (or from an operator's leg).
     pub(super) fn bye(&mut self, request: &Request, key: &TransactionKey, path: Path) {
+        if self.operator_bye(&request.call_id) {
+            self.simple(request, key, path, 200);
+            return;
+        }
         let answered = self
             .inbound_legs
             .get(&request.call_id)

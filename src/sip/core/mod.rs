@@ -7,6 +7,7 @@ mod authenticate;
 mod dialogs;
 mod dispatch;
 mod invite;
+mod outbound;
 mod reconfigure;
 mod register;
 mod upkeep;
@@ -61,6 +62,11 @@ pub struct SipCore {
     pub(super) inbound_legs: HashMap<String, dialogs::InboundLeg>,
     /// BYEs we sent, by branch; the purpose is the Call-ID.
     pub(super) byes: ClientTransactions<String>,
+    /// INVITEs we sent to operators, by branch; the purpose is the fork's Call-ID.
+    pub(super) invites: ClientTransactions<String>,
+    /// Operator legs by telephony's leg name, and their forks by Call-ID.
+    pub(super) outbound_legs: HashMap<String, outbound::OutboundLeg>,
+    pub(super) forks: outbound::ForkIndex,
 }
 
 /// Seconds since the Unix epoch.
@@ -102,6 +108,9 @@ impl SipCore {
             calls,
             inbound_legs: HashMap::new(),
             byes: ClientTransactions::default(),
+            invites: ClientTransactions::default(),
+            outbound_legs: HashMap::new(),
+            forks: HashMap::new(),
             serial: 0,
             next_qualify,
         }
@@ -214,6 +223,10 @@ impl SipCore {
     }
 
     fn response(&mut self, response: super::wire::Response) {
+        if response.cseq_method.eq_ignore_ascii_case("INVITE") {
+            self.invite_response(&response);
+            return;
+        }
         let Some(branch) = response.branch.as_deref() else {
             return;
         };
@@ -251,6 +264,12 @@ impl SipCore {
             outbound.send(path, bytes.to_vec());
         }) {
             tracing::info!(%call_id, "our BYE went unanswered");
+        }
+        let unanswered = self.invites.poll(now, |path, bytes| {
+            outbound.send(path, bytes.to_vec());
+        });
+        for call_id in unanswered {
+            self.invite_timed_out(&call_id);
         }
         for probe in timed_out {
             self.probe_timed_out(probe);
