@@ -231,3 +231,13 @@ fn ring_all_bridges_the_first_answer_and_cancels_the_other_phone() {
     assert_finished(bob, &acdd);
     assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
 }
+
+#[test]
+fn an_operator_hanging_up_ends_the_call_for_the_caller() {
+    let (dir, acdd) = start("tel-operator-bye");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_hangup");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call_ended", "+4930444444");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(2)));
+}
