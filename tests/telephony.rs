@@ -241,3 +241,18 @@ fn an_operator_hanging_up_ends_the_call_for_the_caller() {
     assert_finished(alice, &acdd);
     assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(2)));
 }
+
+#[test]
+fn ring_all_with_two_answers_bridges_one_and_hangs_up_the_late_one() {
+    let (dir, acdd) = start("tel-ring-all-race");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_race");
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_race");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930666666");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    // Both phones end with ACK and BYE: one when the caller hangs up, the
+    // other at once, as its 200 came too late.
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
+    assert_eq!(acdd.log_text().matches("call bridged").count(), 1, "{}", acdd.log_text());
+}
