@@ -26,6 +26,11 @@ struct Phone {
 
 impl Phone {
     fn start(dir: &Path, acdd: &Acdd, operator: &str, scenario: &str) -> Phone {
+        Phone::start_with(dir, acdd, operator, scenario, &[])
+    }
+
+    /// Like `start`, with more SIPp arguments.
+    fn start_with(dir: &Path, acdd: &Acdd, operator: &str, scenario: &str, extra: &[&str]) -> Phone {
         require_program("sipp", "sip-tester");
         let port = free_port("127.0.0.1");
         let file = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
@@ -45,6 +50,7 @@ impl Phone {
                 &port.to_string(),
             ])
             .args(["-timeout", "20s", "-trace_err", "-nostdin"])
+            .args(extra)
             .current_dir(&work)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -254,5 +260,120 @@ fn ring_all_with_two_answers_bridges_one_and_hangs_up_the_late_one() {
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
-    assert_eq!(acdd.log_text().matches("call bridged").count(), 1, "{}", acdd.log_text());
+    assert_eq!(
+        acdd.log_text().matches("call bridged").count(),
+        1,
+        "{}",
+        acdd.log_text()
+    );
+}
+
+/// acdd's RTP port in the SDP of the first 200 OK in SIPp's message trace.
+fn acdd_media_port(dir: &Path) -> Option<u16> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).ok()?;
+        let answer = &text[text.find("SIP/2.0 200 OK")?..];
+        let line = answer.lines().find(|l| l.starts_with("m=audio "))?;
+        return line.split_whitespace().nth(1)?.parse().ok();
+    }
+    None
+}
+
+#[test]
+fn audio_flows_both_ways_through_acdd_after_bridging() {
+    let (dir, acdd) = start("tel-audio");
+    let echo_port = free_port("127.0.0.1").to_string();
+    let alice = Phone::start_with(
+        &dir.0,
+        &acdd,
+        "alice",
+        "operator_answer",
+        &["-rtp_echo", "-mp", &echo_port],
+    );
+    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = media.local_addr().unwrap().port().to_string();
+    let scenario = format!("{}/tests/sipp/trunk_call_media.xml", env!("CARGO_MANIFEST_DIR"));
+    let sip_port = free_port("127.0.0.1").to_string();
+    let caller = Command::new("timeout")
+        .args([
+            "30",
+            "sipp",
+            "-sf",
+            &scenario,
+            "-s",
+            "+4930444444",
+            "-m",
+            "1",
+            "-key",
+            "rtp_port",
+            &rtp_port,
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sip_port,
+            "-timeout",
+            "20s",
+            "-trace_msg",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&dir.0)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let port = loop {
+        if let Some(port) = acdd_media_port(&dir.0) {
+            break port;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 200 OK with SDP:\n{}",
+            acdd.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // 50 packets of 20 ms µ-law to acdd; the operator's phone echoes them back through acdd.
+    media.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    let (mut sent, mut echoed) = (0u16, 0);
+    let mut buffer = [0u8; 2048];
+    for sequence in 0..50u16 {
+        let mut packet = vec![0x80, 0x00];
+        packet.extend_from_slice(&sequence.to_be_bytes());
+        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
+        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        packet.extend(std::iter::repeat_n(0xffu8, 160));
+        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
+        sent += 1;
+        while let Ok((n, _)) = media.recv_from(&mut buffer) {
+            if n >= 12 && buffer[1] & 0x7f == 0 {
+                echoed += 1;
+            }
+        }
+    }
+    media.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    while let Ok((n, _)) = media.recv_from(&mut buffer) {
+        if n >= 12 && buffer[1] & 0x7f == 0 {
+            echoed += 1;
+        }
+    }
+    assert_eq!(sent, 50);
+    assert!(
+        echoed >= 40,
+        "the caller's audio reached the operator and came back: {echoed} of 50 packets"
+    );
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert_finished(alice, &acdd);
 }
