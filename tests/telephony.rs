@@ -377,3 +377,76 @@ fn audio_flows_both_ways_through_acdd_after_bridging() {
     );
     assert_finished(alice, &acdd);
 }
+
+#[test]
+fn a_queue_with_music_answers_at_once_and_plays_it() {
+    let dir = TestDir::new("tel-music");
+    let music = dir.0.join("music.wav");
+    let tone: Vec<i16> = (0..8000).map(|i| ((i as f64 * 0.314).sin() * 8000.0) as i16).collect();
+    let music = acdd::media::write_g711_wav(&music, acdd::media::G711::Ulaw, &tone).unwrap();
+    let lounge = format!(
+        "[[queues]]\nname = \"lounge\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nhold = \"music\"\n\
+         music_file = \"{}\"\n\n[[routes.phone]]\nnumber = \"+4930777777\"\nqueue = \"lounge\"\n",
+        music.display()
+    );
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: format!("{HOTLINE}\n{lounge}"),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = media.local_addr().unwrap().port().to_string();
+    let scenario = format!("{}/tests/sipp/trunk_music.xml", env!("CARGO_MANIFEST_DIR"));
+    let sip_port = free_port("127.0.0.1").to_string();
+    let caller = Command::new("timeout")
+        .args([
+            "30",
+            "sipp",
+            "-sf",
+            &scenario,
+            "-s",
+            "+4930777777",
+            "-m",
+            "1",
+            "-key",
+            "rtp_port",
+            &rtp_port,
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sip_port,
+            "-timeout",
+            "20s",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&dir.0)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp");
+    media.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let mut buffer = [0u8; 2048];
+    let mut heard = 0;
+    let until = std::time::Instant::now() + Duration::from_millis(3000);
+    while std::time::Instant::now() < until {
+        if let Ok((n, _)) = media.recv_from(&mut buffer)
+            && n == 12 + 160
+        {
+            heard += 1;
+        }
+    }
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert!(heard >= 40, "music packets of 20 ms while on hold (2 s): {heard}");
+    assert!(acdd.wait_for_log(&["call queued", "music=true"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(2)));
+}

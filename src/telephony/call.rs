@@ -34,6 +34,8 @@ pub(crate) struct Call {
     pub caller: LegId,
     /// The caller as the trunk sent it (for the operator's display).
     pub from: String,
+    /// The dialled number.
+    pub number: String,
     /// The caller got a 2xx.
     pub answered: bool,
     pub legs: HashMap<OfferId, OperatorLeg>,

@@ -1,7 +1,8 @@
 //! The caller's leg: a held INVITE gets a media session (the caller's SDP
 //! offer, 488/503 if media refuses it), is stored and announced through
 //! `channels::phone::arrive`, then the caller hears ringback (180) while the
-//! engine looks for an operator. A CANCEL or BYE from the caller abandons a
+//! engine looks for an operator, or, in a queue with `hold = "music"`, is
+//! answered at once (200 with acdd's SDP) and hears the music. A CANCEL or BYE from the caller abandons a
 //! queued request, or ends a bridged call (`Closed`, the operator gets BYE).
 //! Failures to store become final SIP answers (404, 503, 500).
 
@@ -9,8 +10,10 @@ use std::collections::HashMap;
 
 use super::call::{Call, Phase, leg_name};
 use super::{Input, Telephony};
-use crate::channels::{ChannelError, phone};
+use crate::channels::{ChannelContext, ChannelError, phone};
+use crate::config::schema::Hold;
 use crate::engine::Event;
+use crate::media::{PlaySource, Prompt};
 use crate::sip::{CallCommand, CallUpdate};
 
 /// The user part of a From URI (`sip:+4930123@host;x` → `+4930123`).
@@ -22,6 +25,28 @@ pub(crate) fn caller_number(from: &str) -> String {
         .unwrap_or(from);
     let user = rest.split('@').next().unwrap_or("");
     user.split(';').next().unwrap_or("").to_string()
+}
+
+/// The music of the queue the number routes to, when that queue holds
+/// callers with music (`hold = "music"`); `None` means ringback.
+fn hold_music(ctx: &ChannelContext, number: &str) -> Option<Prompt> {
+    let config = ctx.config.load();
+    let route = config.routes.phone.iter().find(|r| r.number.get_ref() == number)?;
+    let queue = config
+        .queues
+        .iter()
+        .find(|q| q.name.get_ref() == route.queue.get_ref())?;
+    if queue.hold != Hold::Music {
+        return None;
+    }
+    let file = queue.music_file.as_ref()?;
+    match Prompt::load(file) {
+        Ok(prompt) => Some(prompt),
+        Err(error) => {
+            tracing::warn!(file = %file.display(), %error, "music on hold cannot be read");
+            None
+        }
+    }
 }
 
 fn status_for(error: &ChannelError) -> u16 {
@@ -62,6 +87,7 @@ impl Telephony {
                         media,
                         caller,
                         from: from.clone(),
+                        number: call.number.clone(),
                         answered: false,
                         legs: HashMap::new(),
                     },
@@ -103,11 +129,30 @@ impl Telephony {
                     self.ctx.engine.send(Event::Abandoned { request });
                     return;
                 }
-                if let Some(call) = self.calls.get_mut(&call_id) {
+                let music = self.calls.get_mut(&call_id).and_then(|call| {
                     call.phase = Phase::Queued;
+                    hold_music(&self.ctx, &call.number)
+                });
+                tracing::info!(%call_id, request = request.0, music = music.is_some(), "call queued");
+                let Some(prompt) = music else {
+                    self.respond(call_id, 180, None);
+                    return;
+                };
+                let Some(call) = self.calls.get_mut(&call_id) else {
+                    return;
+                };
+                let answer = call.media.local_sdp(call.caller);
+                let played = answer.and_then(|sdp| Ok((sdp, call.media.play(call.caller, PlaySource::Music(prompt))?)));
+                match played {
+                    Ok((sdp, _end)) => {
+                        call.answered = true;
+                        self.respond(call_id, 200, Some(sdp));
+                    }
+                    Err(error) => {
+                        tracing::warn!(%call_id, %error, "no music on hold: ringing back instead");
+                        self.respond(call_id, 180, None);
+                    }
                 }
-                tracing::info!(%call_id, request = request.0, "call queued");
-                self.respond(call_id, 180, None);
             }
         }
     }
