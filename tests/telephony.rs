@@ -113,6 +113,19 @@ check_availability = false
 [[routes.phone]]
 number = "+4930666666"
 queue = "team"
+
+[[queues]]
+name = "brisk"
+channels = ["phone"]
+operators = ["alice", "bob"]
+mode = "in_order"
+check_availability = false
+ring_count = 1
+ring_interval_seconds = 1.0
+
+[[routes.phone]]
+number = "+4930888888"
+queue = "brisk"
 "#;
 
 /// Runs one SIPp call of `scenario` to `number`; (success, output and errors).
@@ -449,4 +462,17 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
     assert!(heard >= 40, "music packets of 20 ms while on hold (2 s): {heard}");
     assert!(acdd.wait_for_log(&["call queued", "music=true"], Duration::from_secs(2)));
     assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(2)));
+}
+
+#[test]
+fn an_operator_who_lets_it_ring_out_is_cancelled_and_the_next_rung() {
+    let (dir, acdd) = start("tel-ring-out");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_answer");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930888888");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    // alice's phone got CANCEL when her offer timed out; bob answered.
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
 }
