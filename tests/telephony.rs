@@ -476,3 +476,87 @@ fn an_operator_who_lets_it_ring_out_is_cancelled_and_the_next_rung() {
     assert_finished(bob, &acdd);
     assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
 }
+
+#[test]
+fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
+    let dir = TestDir::new("tel-voicemail");
+    let mailbox = "[[queues]]\nname = \"mailbox\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nmax_wait_seconds = 1\n\
+                   missed = { action = \"voicemail\", max_seconds = 2 }\n\n[[routes.phone]]\nnumber = \"+4930999000\"\nqueue = \"mailbox\"\n";
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: format!("{HOTLINE}\n{mailbox}"),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = media.local_addr().unwrap().port().to_string();
+    let scenario = format!("{}/tests/sipp/trunk_voicemail.xml", env!("CARGO_MANIFEST_DIR"));
+    let sip_port = free_port("127.0.0.1").to_string();
+    let caller = Command::new("timeout")
+        .args([
+            "30",
+            "sipp",
+            "-sf",
+            &scenario,
+            "-s",
+            "+4930999000",
+            "-m",
+            "1",
+            "-key",
+            "rtp_port",
+            &rtp_port,
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sip_port,
+            "-timeout",
+            "20s",
+            "-trace_msg",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&dir.0)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let port = loop {
+        if let Some(port) = acdd_media_port(&dir.0) {
+            break port;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 200 OK with SDP:\n{}",
+            acdd.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // One second of speech (50 packets of 20 ms µ-law).
+    for sequence in 0..50u16 {
+        let mut packet = vec![0x80, 0x00];
+        packet.extend_from_slice(&sequence.to_be_bytes());
+        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
+        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        packet.extend(std::iter::repeat_n(0x7fu8, 160));
+        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert!(acdd.wait_for_log(&["voicemail recorded", "stored=true"], Duration::from_secs(3)));
+    let wav = dir.0.join("data/voicemail/r1.wav");
+    let size = std::fs::metadata(&wav).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size >= 44 + 8000,
+        "at least a second of G.711 in {}: {size} bytes",
+        wav.display()
+    );
+}

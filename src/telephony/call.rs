@@ -17,6 +17,8 @@ pub(crate) enum Phase {
     LeftWhileStoring,
     /// Bridged with this offer's operator.
     Bridged(OfferId),
+    /// Nobody took it: the caller is recorded (the request has ended).
+    Voicemail,
 }
 
 /// One operator being rung (or talking) for a call.

@@ -29,7 +29,7 @@ pub(crate) fn caller_number(from: &str) -> String {
 
 /// The music of the queue the number routes to, when that queue holds
 /// callers with music (`hold = "music"`); `None` means ringback.
-fn hold_music(ctx: &ChannelContext, number: &str) -> Option<Prompt> {
+pub(super) fn hold_music(ctx: &ChannelContext, number: &str) -> Option<Prompt> {
     let config = ctx.config.load();
     let route = config.routes.phone.iter().find(|r| r.number.get_ref() == number)?;
     let queue = config
@@ -104,7 +104,7 @@ impl Telephony {
             Input::Stored { call_id, result } => self.stored(call_id, result),
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
-            Input::Leg(..) => {}
+            Input::Leg(..) | Input::VoicemailDone(_) => {}
         }
     }
 
@@ -164,6 +164,10 @@ impl Telephony {
         match call.phase {
             Phase::Storing => call.phase = Phase::LeftWhileStoring,
             Phase::LeftWhileStoring => {}
+            // The request has ended; stopping the media delivers the recording.
+            Phase::Voicemail => {
+                self.calls.remove(call_id);
+            }
             Phase::Queued => {
                 if let Some(Some(request)) = self.calls.remove(call_id) {
                     tracing::info!(%call_id, request = request.0, "caller left the queue");

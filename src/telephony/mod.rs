@@ -30,6 +30,9 @@ pub enum Input {
     Update(String, CallUpdate),
     /// An operator leg answered, failed or hung up.
     Leg(String, LegEvent),
+    /// The voicemail recording of this call ended (at its maximum length, or
+    /// because the caller hung up).
+    VoicemailDone(String),
     /// The call was stored and announced (or not).
     Stored {
         call_id: String,
@@ -149,6 +152,7 @@ impl Telephony {
     fn input(&mut self, input: Input) {
         match input {
             Input::Leg(leg, event) => self.leg_event(&leg, event),
+            Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
             other => self.caller_input(other),
         }
     }
