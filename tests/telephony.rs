@@ -560,3 +560,91 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
         wav.display()
     );
 }
+
+#[test]
+fn an_operator_picks_up_a_call_ringing_for_another_by_extension() {
+    let dir = TestDir::new("tel-pickup");
+    // The trunk is 127.0.0.2 here, so that 127.0.0.1 may dial as an operator.
+    let pickme = "[[trunks]]\nname = \"local\"\nsources = [\"127.0.0.2/32\"]\n\n[[queues]]\nname = \"pickme\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\npickup = true\n\
+                  check_availability = false\n\n[[routes.phone]]\nnumber = \"+4930121212\"\nqueue = \"pickme\"\n";
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: pickme.into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
+    let scenario = format!("{}/tests/sipp/trunk_call.xml", env!("CARGO_MANIFEST_DIR"));
+    let sip_port = free_port("127.0.0.1").to_string();
+    let caller_dir = dir.0.join("caller");
+    std::fs::create_dir_all(&caller_dir).unwrap();
+    let caller = Command::new("timeout")
+        .args(["30", "sipp", "-sf", &scenario, "-s", "+4930121212", "-m", "1"])
+        .args([
+            "-i",
+            "127.0.0.2",
+            "-p",
+            &sip_port,
+            "-timeout",
+            "20s",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&caller_dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=alice"], Duration::from_secs(5)));
+    // bob (extension 102) picks up what rings for alice (extension 101).
+    let picker = format!("{}/tests/sipp/picker.xml", env!("CARGO_MANIFEST_DIR"));
+    let picker_dir = dir.0.join("picker");
+    std::fs::create_dir_all(&picker_dir).unwrap();
+    let port = free_port("127.0.0.1").to_string();
+    let picked = Command::new("timeout")
+        .args([
+            "30",
+            "sipp",
+            "-sf",
+            &picker,
+            "-s",
+            "**101",
+            "-au",
+            "bob",
+            "-ap",
+            "bob-secret",
+            "-m",
+            "1",
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-timeout",
+            "20s",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&picker_dir)
+        .output()
+        .expect("running sipp");
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "caller: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert!(
+        picked.status.success(),
+        "picker: {}\n{}",
+        String::from_utf8_lossy(&picked.stdout),
+        acdd.log_text()
+    );
+    // alice's phone stopped ringing (CANCEL).
+    assert_finished(alice, &acdd);
+    assert!(acdd.wait_for_log(&["call picked up"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
+}

@@ -14,6 +14,10 @@ impl Telephony {
         let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
             return;
         };
+        if self.pickups.waiting(operator) {
+            self.picked_up(&call_id, request, operator);
+            return;
+        }
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
         };

@@ -17,6 +17,8 @@ pub(crate) enum Phase {
     LeftWhileStoring,
     /// Bridged with this offer's operator.
     Bridged(OfferId),
+    /// An operator picked it up with their own INVITE (bridged with it).
+    PickedUp,
     /// Nobody took it: the caller is recorded (the request has ended).
     Voicemail,
 }

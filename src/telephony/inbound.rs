@@ -104,7 +104,7 @@ impl Telephony {
             Input::Stored { call_id, result } => self.stored(call_id, result),
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
-            Input::Leg(..) | Input::VoicemailDone(_) => {}
+            Input::Leg(..) | Input::VoicemailDone(_) | Input::Pickup { .. } => {}
         }
     }
 
@@ -158,6 +158,9 @@ impl Telephony {
     }
 
     fn caller_left(&mut self, call_id: &str) {
+        if self.picker_left(call_id) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
@@ -173,6 +176,15 @@ impl Telephony {
                     tracing::info!(%call_id, request = request.0, "caller left the queue");
                     // The engine withdraws the offers still ringing.
                     self.ctx.engine.send(Event::Abandoned { request });
+                }
+            }
+            Phase::PickedUp => {
+                if let Some(picker) = self.pickups.picker_of(call_id) {
+                    let _ = self.control.send(CallCommand::Hangup { call_id: picker });
+                }
+                if let Some(Some(request)) = self.calls.remove(call_id) {
+                    tracing::info!(%call_id, request = request.0, "caller hung up");
+                    self.ctx.engine.send(Event::Closed { request });
                 }
             }
             Phase::Bridged(offer) => {

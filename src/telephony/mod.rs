@@ -9,6 +9,7 @@ mod bridge;
 mod call;
 mod inbound;
 mod missed;
+mod pickup;
 mod ring;
 
 use std::collections::HashSet;
@@ -16,7 +17,7 @@ use std::collections::HashSet;
 use tokio::sync::mpsc;
 
 use crate::channels::{ChannelContext, ChannelError};
-use crate::engine::{Action, Channel, RequestId};
+use crate::engine::{Action, Channel, Note, RequestId};
 use crate::media::MediaService;
 use crate::sip::{CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
 
@@ -33,6 +34,9 @@ pub enum Input {
     /// The voicemail recording of this call ended (at its maximum length, or
     /// because the caller hung up).
     VoicemailDone(String),
+    /// An operator dialled the pickup code (`*8`: their groups; `**EXT`:
+    /// the operator with that extension).
+    Pickup { call: IncomingCall, operator: String },
     /// The call was stored and announced (or not).
     Stored {
         call_id: String,
@@ -50,10 +54,19 @@ pub struct Seam {
 
 impl IncomingCalls for Seam {
     fn offer(&mut self, call: &IncomingCall) -> CallVerdict {
-        if !self.routed.contains(&call.number) {
+        if !self.routed.contains(&call.number) && !pickup::is_pickup(&call.number) {
             return CallVerdict::Reject { status: 404 };
         }
         match &call.caller {
+            Caller::Operator(operator) if pickup::is_pickup(&call.number) => {
+                match self.inputs.send(Input::Pickup {
+                    call: call.clone(),
+                    operator: operator.clone(),
+                }) {
+                    Ok(()) => CallVerdict::Pending,
+                    Err(_) => CallVerdict::Reject { status: 503 },
+                }
+            }
             Caller::Operator(_) => {
                 tracing::info!(caller = ?call.caller, number = %call.number, status = 480, "incoming call refused: calls from operators are not carried yet");
                 CallVerdict::Reject { status: 480 }
@@ -105,6 +118,7 @@ fn wanted(action: &Action) -> bool {
             }
             | Action::Withdraw { .. }
             | Action::RefuseAccept { .. }
+            | Action::Note(Note::PickupRefused { .. })
     )
 }
 
@@ -114,6 +128,7 @@ pub(crate) struct Telephony {
     pub control: CallControl,
     pub media: MediaService,
     pub calls: Calls,
+    pub pickups: pickup::Pickups,
     pub loopback: mpsc::UnboundedSender<Input>,
 }
 
@@ -136,12 +151,13 @@ async fn run(
         control,
         media,
         calls: Calls::default(),
+        pickups: pickup::Pickups::default(),
         loopback,
     };
     loop {
         tokio::select! {
-            Some(input) = inputs.recv() => telephony.input(input),
-            Some(input) = stored.recv() => telephony.input(input),
+            Some(input) = inputs.recv() => telephony.input(input).await,
+            Some(input) = stored.recv() => telephony.input(input).await,
             Some(action) = actions.recv() => telephony.action(action).await,
             else => return,
         }
@@ -149,8 +165,9 @@ async fn run(
 }
 
 impl Telephony {
-    fn input(&mut self, input: Input) {
+    async fn input(&mut self, input: Input) {
         match input {
+            Input::Pickup { call, operator } => self.pickup(call, operator).await,
             Input::Leg(leg, event) => self.leg_event(&leg, event),
             Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
             other => self.caller_input(other),
@@ -169,6 +186,7 @@ impl Telephony {
             Action::RefuseAccept { offer, .. } => self.withdraw(offer),
             Action::Assign { request, operator, .. } => self.assign(request, operator),
             Action::RunMissed { .. } => self.missed(action),
+            Action::Note(Note::PickupRefused { operator }) => self.pickup_refused(operator),
             _ => {}
         }
     }
