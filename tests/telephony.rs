@@ -648,3 +648,47 @@ fn an_operator_picks_up_a_call_ringing_for_another_by_extension() {
     assert!(acdd.wait_for_log(&["call picked up"], Duration::from_secs(2)));
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
 }
+
+#[test]
+fn a_pickup_with_nothing_ringing_is_refused_with_404() {
+    let (dir, acdd) = start("tel-pickup-refused");
+    // The trunk is 127.0.0.1 here, so the picker authenticates from 127.0.0.2.
+    let picker = format!("{}/tests/sipp/picker_refused.xml", env!("CARGO_MANIFEST_DIR"));
+    let port = free_port("127.0.0.1").to_string();
+    let picked = Command::new("timeout")
+        .args([
+            "30",
+            "sipp",
+            "-sf",
+            &picker,
+            "-s",
+            "*8",
+            "-au",
+            "bob",
+            "-ap",
+            "bob-secret",
+            "-m",
+            "1",
+        ])
+        .args([
+            "-i",
+            "127.0.0.2",
+            "-p",
+            &port,
+            "-timeout",
+            "20s",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&dir.0)
+        .output()
+        .expect("running sipp");
+    assert!(
+        picked.status.success(),
+        "picker: {}\n{}",
+        String::from_utf8_lossy(&picked.stdout),
+        acdd.log_text()
+    );
+    assert!(acdd.wait_for_log(&["pickup refused"], Duration::from_secs(2)));
+}
