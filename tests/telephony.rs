@@ -205,15 +205,75 @@ fn assert_finished(phone: Phone, acdd: &Acdd) {
     assert!(ok, "operator phone scenario failed:\n{output}\n{}", acdd.log_text());
 }
 
+/// alice's phone load as the engine sees it, from `/metrics`.
+fn alice_phone_load(acdd: &Acdd) -> f64 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(acdd.http.expect("HTTP is on")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: acdd\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text.lines()
+        .find(|l| {
+            l.starts_with("acdd_operator_load{") && l.contains("operator=\"alice\"") && l.contains("channel=\"phone\"")
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no phone load for alice in:\n{text}"))
+}
+
 #[test]
 fn an_answered_call_is_bridged_and_the_hang_up_reaches_the_operator() {
-    let (dir, acdd) = start("tel-answer");
+    let dir = TestDir::new("tel-answer");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: HOTLINE.into(),
+        http: true,
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
     let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
-    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930444444");
-    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_eq!(alice_phone_load(&acdd), 0.0);
+    let scenario = format!("{}/tests/sipp/trunk_call.xml", env!("CARGO_MANIFEST_DIR"));
+    let sip_port = free_port("127.0.0.1").to_string();
+    let caller = Command::new("timeout")
+        .args(["30", "sipp", "-sf", &scenario, "-s", "+4930444444", "-m", "1"])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sip_port,
+            "-timeout",
+            "20s",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(&dir.0)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp");
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(5)));
+    // The caller talks for a second: alice is busy with the call meanwhile.
+    assert_eq!(alice_phone_load(&acdd), 1.0, "busy while talking");
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "SIPp caller failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
     assert_finished(alice, &acdd);
-    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while alice_phone_load(&acdd) != 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alice is free again after the call"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
