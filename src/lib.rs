@@ -11,3 +11,4 @@ pub mod eventlog;
 pub mod media;
 pub mod metrics;
 pub mod sip;
+pub mod telephony;

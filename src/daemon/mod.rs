@@ -56,7 +56,14 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let sip = crate::sip::SipService::start_for(&config, handle.clone())
+    // Calls reaching SIP before the telephony task starts wait in its channel.
+    let (seam, call_inputs) = crate::telephony::seam(Default::default());
+    let seam = std::sync::Mutex::new(seam);
+    let calls: crate::sip::service::CallsFactory = std::sync::Arc::new(move |settings| {
+        let seam = seam.lock().unwrap_or_else(|e| e.into_inner());
+        Box::new(seam.with_routes(settings.routed_numbers.clone()))
+    });
+    let sip = crate::sip::SipService::start_for(&config, handle.clone(), calls)
         .await
         .context("starting SIP")?;
     let (queues, operators) = (config.queues.len(), config.operators.len());
@@ -70,6 +77,11 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         live,
         drain,
     };
+    if let Some(sip) = &sip {
+        let media = crate::media::MediaService::new(crate::media::MediaConfig::from_listen(&config.load().listen))
+            .context("starting the media service")?;
+        crate::telephony::spawn(ctx.clone(), sip.call_control(), media, call_inputs);
+    }
     // Requests still open from before the restart go first, in their order.
     let recovered = channels::arrival::recover(&*store, &handle)
         .await

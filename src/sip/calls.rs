@@ -1,7 +1,10 @@
 //! The seam between SIP and telephony: an authorised INVITE becomes an
 //! `IncomingCall` handed to an `IncomingCalls` implementation, which answers
-//! with a verdict. Until the telephony layer exists, `NoTelephony` refuses
-//! every call cleanly: 404 for a number without a route, 480 otherwise.
+//! with a verdict: a final refusal at once, or `Pending` (telephony answers
+//! later with `CallCommand`s through the core's `CallControl`, and hears of
+//! the caller's CANCEL, ACK and BYE through `IncomingCalls::update`).
+//! `NoTelephony` refuses every call cleanly: 404 for a number without a
+//! route, 480 otherwise.
 
 use std::collections::HashSet;
 
@@ -27,11 +30,67 @@ pub struct IncomingCall {
 pub enum CallVerdict {
     /// Refuse the call with this final status.
     Reject { status: u16 },
+    /// The telephony layer took the call and answers it later by Call-ID.
+    Pending,
+}
+
+/// What the caller did to a call that went `Pending`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallUpdate {
+    /// CANCEL before any final answer (the core answered 200 and 487).
+    Cancelled,
+    /// The ACK of our 2xx arrived.
+    Acked,
+    /// BYE after the call was answered (the core answered 200).
+    Bye,
+}
+
+/// What became of an operator leg telephony dialled (`CallCommand::Dial`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LegEvent {
+    /// A contact answered 2xx (ACKed by the core; the other contacts are cancelled).
+    Answered { sdp: Vec<u8> },
+    /// Every contact refused or could not be reached: the most telling status
+    /// (486/603 over the rest); 0 when the operator has no contact at all.
+    Failed { status: u16 },
+    /// The operator hung up an answered leg (the core answered the BYE).
+    Ended,
 }
 
 pub trait IncomingCalls: Send {
     fn offer(&mut self, call: &IncomingCall) -> CallVerdict;
+    /// The caller's side of a `Pending` call moved on.
+    fn update(&mut self, _call_id: &str, _update: CallUpdate) {}
+    /// An operator leg moved on.
+    fn leg(&mut self, _leg: &str, _event: LegEvent) {}
 }
+
+/// What telephony asks the SIP core to do with a `Pending` inbound call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallCommand {
+    /// Send this response to the INVITE (1xx, 2xx or a final error);
+    /// `sdp` becomes an `application/sdp` body.
+    Respond {
+        call_id: String,
+        status: u16,
+        sdp: Option<Vec<u8>>,
+    },
+    /// End the call: BYE if answered, else 480.
+    Hangup { call_id: String },
+    /// Ring every registered contact of `operator` with an INVITE carrying
+    /// `sdp`; `leg` names the leg in `LegEvent`s and later commands.
+    Dial {
+        leg: String,
+        operator: String,
+        caller: String,
+        sdp: Vec<u8>,
+    },
+    /// Stop a leg: CANCEL while it rings, BYE once answered.
+    DropLeg { leg: String },
+}
+
+/// Telephony's handle on the SIP core; cheap to clone.
+pub type CallControl = tokio::sync::mpsc::UnboundedSender<CallCommand>;
 
 /// Stands in for the telephony layer: answers every call with a final
 /// failure so no INVITE transaction is left open.

@@ -20,7 +20,9 @@ pub mod trunk;
 pub mod wire;
 
 pub use auth::digest::DigestAlgorithm;
-pub use calls::{CallVerdict, Caller, IncomingCall, IncomingCalls, NoTelephony};
+pub use calls::{
+    CallCommand, CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent, NoTelephony,
+};
 pub use cidr::Cidr;
 pub use service::SipService;
 pub use settings::SipSettings;

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::auth::nonce::{NonceSigner, random_secret};
 use super::auth::verifier::{DigestVerifier, Principal};
-use super::calls::{IncomingCalls, NoTelephony};
+use super::calls::{CallControl, IncomingCalls, NoTelephony};
 use super::core::{Reconfiguration, SipCore, unix_now};
 use super::reachability::Reachability;
 use super::registrar::persist;
@@ -21,28 +21,46 @@ use crate::config::Config;
 use crate::daemon::EngineHandle;
 use crate::engine::OperatorId;
 
+/// Makes the call seam for a (re)loaded configuration.
+pub type CallsFactory = std::sync::Arc<dyn Fn(&SipSettings) -> Box<dyn IncomingCalls> + Send + Sync>;
+
+/// The seam that refuses every call (`NoTelephony`).
+pub fn no_telephony() -> CallsFactory {
+    std::sync::Arc::new(|settings: &SipSettings| Box::new(NoTelephony::new(settings.routed_numbers.clone())))
+}
+
 /// A running SIP layer.
 pub struct SipService {
+    calls: CallsFactory,
     stop: oneshot::Sender<oneshot::Sender<()>>,
     changes: mpsc::UnboundedSender<Reconfiguration>,
+    control: CallControl,
     engine: Option<EngineHandle>,
     /// The listener addresses it was started with (changing them needs a restart).
     listening: [Option<SocketAddr>; 3],
 }
 
 impl SipService {
-    /// Starts the SIP layer the configuration describes; calls are refused
-    /// by `NoTelephony` until the telephony layer exists.
-    pub async fn start_for(config: &Config, engine: EngineHandle) -> anyhow::Result<Option<SipService>> {
+    /// Starts the SIP layer the configuration describes; calls go to the
+    /// seam `calls` makes (again on every reload).
+    pub async fn start_for(
+        config: &Config,
+        engine: EngineHandle,
+        calls: CallsFactory,
+    ) -> anyhow::Result<Option<SipService>> {
         let settings = SipSettings::from_config(config);
-        let calls = Box::new(NoTelephony::new(settings.routed_numbers.clone()));
-        SipService::start(settings, Some(engine), calls).await
+        let seam = calls(&settings);
+        let service = SipService::start(settings, Some(engine), seam).await?;
+        Ok(service.map(|mut s| {
+            s.calls = calls;
+            s
+        }))
     }
 
     /// Applies a reloaded configuration (after the engine got it).
     pub async fn reload(&self, config: &Config) {
         let settings = SipSettings::from_config(config);
-        let calls = Box::new(NoTelephony::new(settings.routed_numbers.clone()));
+        let calls = (self.calls)(&settings);
         self.reconfigure(settings, calls).await;
     }
 
@@ -96,10 +114,13 @@ impl SipService {
         let core = SipCore::new(settings, outbound, verifier, bindings, reachability, trunks, calls);
         let (stop, stopped) = oneshot::channel();
         let (changes, reconfigurations) = mpsc::unbounded_channel();
-        tokio::spawn(core.run(inbound, reconfigurations, stopped));
+        let (control, commands) = mpsc::unbounded_channel();
+        tokio::spawn(core.run(inbound, reconfigurations, commands, stopped));
         Ok(Some(SipService {
+            calls: no_telephony(),
             stop,
             changes,
+            control,
             engine,
             listening,
         }))
@@ -114,6 +135,11 @@ impl SipService {
         }
         let ids = operator_ids(self.engine.as_ref(), &settings).await;
         let _ = self.changes.send(Reconfiguration { settings, ids, calls });
+    }
+
+    /// Telephony's handle for answering `Pending` calls.
+    pub fn call_control(&self) -> CallControl {
+        self.control.clone()
     }
 
     /// Stops the core after it saved the registrations.

@@ -62,6 +62,8 @@ pub struct Setup {
     pub ipv6: bool,
     /// Also listen on TLS with this PEM certificate and key.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Also serve HTTP (the API and `/metrics`) on loopback.
+    pub http: bool,
 }
 
 pub struct Acdd {
@@ -69,6 +71,8 @@ pub struct Acdd {
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
     pub tls: Option<SocketAddr>,
+    /// The HTTP address when `Setup::http`.
+    pub http: Option<SocketAddr>,
     pub config: PathBuf,
     pub log: PathBuf,
 }
@@ -122,6 +126,13 @@ impl Acdd {
             }
             None => (String::new(), String::new(), None),
         };
+        let http: Option<SocketAddr> = setup
+            .http
+            .then(|| format!("127.0.0.1:{}", free_port("127.0.0.1")).parse().unwrap());
+        let tls_listen = match http {
+            Some(http) => format!("{tls_listen}http = \"{http}\"\n"),
+            None => tls_listen,
+        };
         let text = format!(
             "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n{tls_listen}\n[storage]\nsqlite = \"{}\"\n\n[sip]\n{tls_files}{}\n{OPERATORS}\n{}\n",
             dir.join("data/acdd.db").display(),
@@ -131,6 +142,7 @@ impl Acdd {
         std::fs::write(&config, text).expect("writing the configuration");
         let mut acdd = Acdd::run(config, address);
         acdd.tls = tls;
+        acdd.http = http;
         acdd
     }
 
@@ -139,6 +151,7 @@ impl Acdd {
         self.stop();
         let mut again = Acdd::run(self.config.clone(), self.udp);
         again.tls = self.tls;
+        again.http = self.http;
         *self = again;
     }
 
@@ -160,6 +173,7 @@ impl Acdd {
             udp: address,
             tcp: address,
             tls: None,
+            http: None,
             config,
             log,
         };

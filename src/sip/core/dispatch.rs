@@ -83,7 +83,11 @@ impl SipCore {
                 }
                 return;
             }
-            Arrival::AckAbsorbed | Arrival::StrayAck => return,
+            Arrival::AckAbsorbed => return,
+            Arrival::StrayAck => {
+                self.dialog_ack(&request, path);
+                return;
+            }
         }
         if let Some(early) = screen(&request) {
             let tag = self.new_tag();
@@ -99,6 +103,7 @@ impl SipCore {
             "REGISTER" => self.register(&request, &key, path),
             "INVITE" => self.invite(&request, &key, path),
             "CANCEL" => self.cancel(&request, &key, path),
+            "BYE" => self.bye(&request, &key, path),
             _ => self.simple(&request, &key, path, 481),
         }
     }
@@ -117,6 +122,9 @@ impl SipCore {
     /// CANCEL: 200 if it matches an INVITE we know (already answered with a
     /// final response, so nothing more happens), else 481.
     fn cancel(&mut self, request: &Request, key: &TransactionKey, path: Path) {
+        if self.cancel_call(request, key, path) {
+            return;
+        }
         let code = if self.servers.contains(&TransactionKey::cancelled_invite(request)) {
             200
         } else {

@@ -1,6 +1,7 @@
 //! INVITE: content the telephony layer can use (SDP), a caller that is a
 //! trunk (by source or credentials) or an authenticated operator, then the
-//! call goes through the `IncomingCalls` seam, which gives the final answer.
+//! call goes through the `IncomingCalls` seam: a final answer at once, or
+//! `Pending` (kept in `dialogs.rs` until telephony answers).
 
 use super::SipCore;
 use super::authenticate::Identity;
@@ -71,6 +72,7 @@ impl SipCore {
         };
         match self.calls.offer(&call) {
             CallVerdict::Reject { status } => self.simple(request, key, path, status),
+            CallVerdict::Pending => self.hold_invite(request, key, path),
         }
     }
 }

@@ -4,8 +4,10 @@
 //! screens, dispatches and answers. No locks.
 
 mod authenticate;
+mod dialogs;
 mod dispatch;
 mod invite;
+mod outbound;
 mod reconfigure;
 mod register;
 mod upkeep;
@@ -18,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::auth::throttle::AuthThrottle;
 use super::auth::verifier::DigestVerifier;
-use super::calls::IncomingCalls;
+use super::calls::{CallCommand, IncomingCalls};
 use super::flood::FloodGuard;
 use super::reachability::Reachability;
 use super::registrar::Bindings;
@@ -56,6 +58,15 @@ pub struct SipCore {
     pub(super) flood: FloodGuard,
     /// Operator id by lowercase SIP username.
     pub(super) usernames: HashMap<String, String>,
+    /// Inbound calls telephony is handling, by Call-ID.
+    pub(super) inbound_legs: HashMap<String, dialogs::InboundLeg>,
+    /// BYEs we sent, by branch; the purpose is the Call-ID.
+    pub(super) byes: ClientTransactions<String>,
+    /// INVITEs we sent to operators, by branch; the purpose is the fork's Call-ID.
+    pub(super) invites: ClientTransactions<String>,
+    /// Operator legs by telephony's leg name, and their forks by Call-ID.
+    pub(super) outbound_legs: HashMap<String, outbound::OutboundLeg>,
+    pub(super) forks: outbound::ForkIndex,
 }
 
 /// Seconds since the Unix epoch.
@@ -95,6 +106,11 @@ impl SipCore {
             reachability,
             trunks,
             calls,
+            inbound_legs: HashMap::new(),
+            byes: ClientTransactions::default(),
+            invites: ClientTransactions::default(),
+            outbound_legs: HashMap::new(),
+            forks: HashMap::new(),
             serial: 0,
             next_qualify,
         }
@@ -105,6 +121,7 @@ impl SipCore {
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
         mut reconfigurations: mpsc::UnboundedReceiver<Reconfiguration>,
+        mut commands: mpsc::UnboundedReceiver<CallCommand>,
         mut stop: oneshot::Receiver<oneshot::Sender<()>>,
     ) {
         self.announce_restored_bindings();
@@ -131,6 +148,7 @@ impl SipCore {
                     None => streams_open = false,
                 },
                 Some(change) = reconfigurations.recv() => self.reconfigure(change),
+                Some(command) = commands.recv() => self.call_command(command),
                 _ = tick.tick() => self.poll_transactions(Instant::now()),
                 _ = housekeeping.tick() => self.housekeeping(Instant::now()),
                 reply = &mut stop => break reply.ok(),
@@ -205,12 +223,17 @@ impl SipCore {
     }
 
     fn response(&mut self, response: super::wire::Response) {
+        if response.cseq_method.eq_ignore_ascii_case("INVITE") {
+            self.invite_response(&response);
+            return;
+        }
         let Some(branch) = response.branch.as_deref() else {
             return;
         };
         if let Some(probe) = self.clients.answer(branch, response.code) {
             self.probe_answered(probe, response.code);
         }
+        self.byes.answer(branch, response.code);
     }
 
     /// A tag or branch suffix unique within this process.
@@ -237,9 +260,21 @@ impl SipCore {
         let timed_out = self.clients.poll(now, |path, bytes| {
             outbound.send(path, bytes.to_vec());
         });
+        for call_id in self.byes.poll(now, |path, bytes| {
+            outbound.send(path, bytes.to_vec());
+        }) {
+            tracing::info!(%call_id, "our BYE went unanswered");
+        }
+        let unanswered = self.invites.poll(now, |path, bytes| {
+            outbound.send(path, bytes.to_vec());
+        });
+        for call_id in unanswered {
+            self.invite_timed_out(&call_id);
+        }
         for probe in timed_out {
             self.probe_timed_out(probe);
         }
+
         if self.next_qualify.is_some_and(|at| at <= now) {
             self.next_qualify = self.settings.qualify_interval.map(|i| now + i);
             self.qualify_all(now);

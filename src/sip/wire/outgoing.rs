@@ -64,11 +64,43 @@ pub fn read_response(bytes: &[u8]) -> Result<Response, String> {
     let branch = response.transaction_id().ok().flatten().map(|b| b.value().to_string());
     let cseq = response.cseq_header().map_err(|e| e.to_string())?;
     let cseq_method = cseq.method().map_err(|e| e.to_string())?.to_string();
+    let (call_id, to, contact, body) = dialog_parts(bytes);
     Ok(Response {
         code,
         branch,
         cseq_method,
+        call_id,
+        to,
+        contact,
+        body,
     })
+}
+
+/// Call-ID, To, the Contact URI and the body of a response, read by line
+/// (long and compact header names).
+fn dialog_parts(bytes: &[u8]) -> (String, String, Option<String>, Vec<u8>) {
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n");
+    let (head, body) = match split {
+        Some(at) => (&bytes[..at], bytes[at + 4..].to_vec()),
+        None => (bytes, Vec::new()),
+    };
+    let head = String::from_utf8_lossy(head);
+    let (mut call_id, mut to, mut contact) = (String::new(), String::new(), None);
+    for line in head.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "call-id" | "i" => call_id = value.to_string(),
+            "to" | "t" => to = value.to_string(),
+            "contact" | "m" if contact.is_none() => {
+                contact = super::name_addr::parse_name_addr(value).ok().map(|n| n.uri_text);
+            }
+            _ => {}
+        }
+    }
+    (call_id, to, contact, body)
 }
 
 #[cfg(test)]

@@ -38,6 +38,12 @@ pub struct Response {
     pub code: u16,
     pub branch: Option<String>,
     pub cseq_method: String,
+    /// What a dialog needs (answers to our INVITEs): Call-ID, the To
+    /// header as sent (with the peer's tag), the Contact URI, the body.
+    pub call_id: String,
+    pub to: String,
+    pub contact: Option<String>,
+    pub body: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]

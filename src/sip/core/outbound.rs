@@ -1,0 +1,339 @@
+//! Operator legs acdd originates (`CallCommand::Dial`): one INVITE per
+//! registered contact of the operator (forks of one leg), their responses,
+//! ACK (of the 2xx, and hop-by-hop of failures), CANCEL, and BYE both ways.
+//! The first 2xx wins the leg and the other forks are cancelled; a 2xx that
+//! arrives after the leg was won or dropped gets ACK then BYE.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::SipCore;
+use crate::sip::calls::LegEvent;
+use crate::sip::transport::Path;
+use crate::sip::wire::Response;
+use crate::sip::wire::uri::{Uri, parse_uri};
+
+/// How long an INVITE may go without a final answer (the engine's offer
+/// deadline normally drops the leg long before).
+const INVITE_TIMEOUT: Duration = Duration::from_secs(180);
+const DROP_TIMEOUT: Duration = Duration::from_secs(32);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ForkState {
+    Ringing,
+    /// 2xx received and ACKed: the peer's To (with tag) and target.
+    Answered {
+        to: String,
+        target: String,
+        ack: Vec<u8>,
+    },
+    Done(u16),
+}
+
+struct Fork {
+    call_id: String,
+    branch: String,
+    path: Path,
+    local: SocketAddr,
+    target: String,
+    from: String,
+    to: String,
+    state: ForkState,
+}
+
+#[derive(Default)]
+pub(in crate::sip) struct OutboundLeg {
+    forks: Vec<Fork>,
+    answered: bool,
+    dropped: bool,
+}
+
+/// Where each fork belongs: Call-ID → (leg, fork index).
+pub(in crate::sip) type ForkIndex = HashMap<String, (String, usize)>;
+
+/// Over UDP a contact with a literal address is reached at that address
+/// (RFC 3261 §8.1.2); otherwise, and over connections, where it registered from.
+fn contact_path(uri: &str, path: Path) -> Path {
+    let Path::Udp { socket, .. } = path else { return path };
+    let Ok(Uri::Sip(sip)) = parse_uri(uri) else { return path };
+    let host = sip.host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip)
+            if sip
+                .param("transport")
+                .flatten()
+                .is_none_or(|t| t.eq_ignore_ascii_case("udp")) =>
+        {
+            Path::Udp {
+                socket,
+                peer: SocketAddr::new(ip, sip.port.unwrap_or(5060)),
+            }
+        }
+        _ => path,
+    }
+}
+
+fn user_part(caller: &str) -> String {
+    let user: String = caller
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '+')
+        .collect();
+    if user.is_empty() { "anonymous".into() } else { user }
+}
+
+impl Fork {
+    fn request(&self, method: &str, uri: &str, branch: &str, to: &str, cseq: u32) -> String {
+        format!(
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: {}\r\n\
+             To: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nUser-Agent: acdd\r\nContent-Length: 0\r\n\r\n",
+            self.path.transport().name(),
+            self.local,
+            self.from,
+            self.call_id
+        )
+    }
+}
+
+impl SipCore {
+    pub(super) fn dial(&mut self, leg: String, operator: &str, caller: &str, sdp: Vec<u8>) {
+        let contacts: Vec<(String, Path)> = self
+            .bindings
+            .of(operator)
+            .iter()
+            .filter(|b| b.alive)
+            .map(|b| (b.uri.clone(), contact_path(&b.uri, b.path)))
+            .collect();
+        let mut outbound = OutboundLeg::default();
+        let now = Instant::now();
+        for (target, path) in contacts {
+            let Some(local) = self.outbound.local_for(path) else {
+                continue;
+            };
+            let call_id = format!("{leg}.{}@acdd", outbound.forks.len());
+            let branch = format!("z9hG4bK-i{}", self.new_tag());
+            let from = format!("<sip:{}@{local}>;tag={}", user_part(caller), self.new_tag());
+            let fork = Fork {
+                call_id: call_id.clone(),
+                branch: branch.clone(),
+                path,
+                local,
+                to: format!("<{target}>"),
+                target,
+                from,
+                state: ForkState::Ringing,
+            };
+            let head = fork.request("INVITE", &fork.target, &branch, &fork.to, 1);
+            let head = head.replace(
+                "Content-Length: 0\r\n\r\n",
+                &format!(
+                    "Contact: <sip:acdd@{local}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+                    sdp.len()
+                ),
+            );
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(&sdp);
+            self.outbound.send(path, bytes.clone());
+            self.invites
+                .start(branch, bytes, path, INVITE_TIMEOUT, call_id.clone(), now);
+            self.forks.insert(call_id, (leg.clone(), outbound.forks.len()));
+            outbound.forks.push(fork);
+        }
+        if outbound.forks.is_empty() {
+            tracing::info!(%leg, %operator, "no registered contact to ring");
+            self.calls.leg(&leg, LegEvent::Failed { status: 0 });
+            return;
+        }
+        tracing::info!(%leg, %operator, contacts = outbound.forks.len(), "ringing operator");
+        self.outbound_legs.insert(leg, outbound);
+    }
+
+    /// CANCEL what rings, BYE what answered.
+    pub(super) fn drop_leg(&mut self, leg: &str) {
+        let Some(outbound) = self.outbound_legs.get_mut(leg) else {
+            return;
+        };
+        outbound.dropped = true;
+        let mut sends = Vec::new();
+        for fork in &mut outbound.forks {
+            match &fork.state {
+                ForkState::Ringing => {
+                    let cancel = fork.request("CANCEL", &fork.target, &fork.branch, &fork.to, 1);
+                    sends.push((
+                        fork.branch.clone(),
+                        fork.path,
+                        cancel.into_bytes(),
+                        fork.call_id.clone(),
+                    ));
+                }
+                ForkState::Answered { to, target, .. } => {
+                    let branch = format!("z9hG4bK-d{}-{}", fork.call_id.len(), fork.branch);
+                    let bye = fork.request("BYE", target, &branch, to, 2);
+                    sends.push((branch, fork.path, bye.into_bytes(), fork.call_id.clone()));
+                    fork.state = ForkState::Done(200);
+                }
+                ForkState::Done(_) => {}
+            }
+        }
+        for (branch, path, bytes, call_id) in sends {
+            self.outbound.send(path, bytes.clone());
+            self.byes
+                .start(branch, bytes, path, DROP_TIMEOUT, call_id, Instant::now());
+        }
+        self.forget_if_done(leg);
+    }
+
+    /// A response to one of our INVITEs.
+    pub(super) fn invite_response(&mut self, response: &Response) {
+        let Some(branch) = response.branch.as_deref() else {
+            return;
+        };
+        self.invites.answer(branch, response.code);
+        if response.code < 200 {
+            return;
+        }
+        let Some((leg, index)) = self.forks.get(&response.call_id).cloned() else {
+            return;
+        };
+        let Some(outbound) = self.outbound_legs.get_mut(&leg) else {
+            return;
+        };
+        let fork = &mut outbound.forks[index];
+        if fork.branch != branch {
+            return;
+        }
+        if response.code >= 300 {
+            // Hop-by-hop ACK of a failure: same branch, their To.
+            let ack = fork.request("ACK", &fork.target, &fork.branch, &response.to, 1);
+            self.outbound.send(fork.path, ack.into_bytes());
+            if fork.state == ForkState::Ringing {
+                fork.state = ForkState::Done(response.code);
+                self.fork_failed(&leg);
+            }
+            return;
+        }
+        match &fork.state {
+            ForkState::Answered { ack, .. } => {
+                self.outbound.send(fork.path, ack.clone());
+                return;
+            }
+            ForkState::Done(_) => return,
+            ForkState::Ringing => {}
+        }
+        let target = response.contact.clone().unwrap_or_else(|| fork.target.clone());
+        let ack_branch = format!("z9hG4bK-a{}", fork.branch);
+        let ack = fork.request("ACK", &target, &ack_branch, &response.to, 1).into_bytes();
+        self.outbound.send(fork.path, ack.clone());
+        fork.state = ForkState::Answered {
+            to: response.to.clone(),
+            target,
+            ack,
+        };
+        if outbound.answered || outbound.dropped {
+            tracing::info!(%leg, call_id = %response.call_id, "late 2xx: ACK then BYE");
+            let branch = format!("z9hG4bK-d{}", fork.branch);
+            if let ForkState::Answered { to, target, .. } = &fork.state {
+                let bye = fork.request("BYE", target, &branch, to, 2).into_bytes();
+                let (path, call_id) = (fork.path, fork.call_id.clone());
+                fork.state = ForkState::Done(200);
+                self.outbound.send(path, bye.clone());
+                self.byes
+                    .start(branch, bye, path, DROP_TIMEOUT, call_id, Instant::now());
+            }
+            self.forget_if_done(&leg);
+            return;
+        }
+        outbound.answered = true;
+        let sdp = response.body.clone();
+        // The other contacts stop ringing.
+        let mut cancels = Vec::new();
+        for (i, other) in outbound.forks.iter().enumerate() {
+            if i != index && other.state == ForkState::Ringing {
+                let cancel = other.request("CANCEL", &other.target, &other.branch, &other.to, 1);
+                cancels.push((
+                    other.branch.clone(),
+                    other.path,
+                    cancel.into_bytes(),
+                    other.call_id.clone(),
+                ));
+            }
+        }
+        for (branch, path, bytes, call_id) in cancels {
+            self.outbound.send(path, bytes.clone());
+            self.byes
+                .start(branch, bytes, path, DROP_TIMEOUT, call_id, Instant::now());
+        }
+        self.calls.leg(&leg, LegEvent::Answered { sdp });
+    }
+
+    /// An INVITE that never got a final answer counts as 408.
+    pub(super) fn invite_timed_out(&mut self, call_id: &str) {
+        let Some((leg, index)) = self.forks.get(call_id).cloned() else {
+            return;
+        };
+        let Some(outbound) = self.outbound_legs.get_mut(&leg) else {
+            return;
+        };
+        if outbound.forks[index].state == ForkState::Ringing {
+            outbound.forks[index].state = ForkState::Done(408);
+            self.fork_failed(&leg);
+        }
+    }
+
+    /// After a fork failed: when none is left ringing or answered, the leg failed.
+    fn fork_failed(&mut self, leg: &str) {
+        let Some(outbound) = self.outbound_legs.get(leg) else {
+            return;
+        };
+        let mut status = None;
+        for fork in &outbound.forks {
+            match fork.state {
+                ForkState::Ringing | ForkState::Answered { .. } => return,
+                ForkState::Done(code) => {
+                    if matches!(code, 486 | 600 | 603) || status.is_none() {
+                        status = Some(code);
+                    }
+                }
+            }
+        }
+        let report = !outbound.dropped && !outbound.answered;
+        self.forget_if_done(leg);
+        if report {
+            self.calls.leg(
+                leg,
+                LegEvent::Failed {
+                    status: status.unwrap_or(408),
+                },
+            );
+        }
+    }
+
+    fn forget_if_done(&mut self, leg: &str) {
+        let done = self
+            .outbound_legs
+            .get(leg)
+            .is_some_and(|o| o.forks.iter().all(|f| matches!(f.state, ForkState::Done(_))));
+        if done && let Some(outbound) = self.outbound_legs.remove(leg) {
+            for fork in outbound.forks {
+                self.forks.remove(&fork.call_id);
+            }
+        }
+    }
+
+    /// BYE from an operator on an answered leg; false if it is not ours.
+    pub(super) fn operator_bye(&mut self, call_id: &str) -> bool {
+        let Some((leg, index)) = self.forks.get(call_id).cloned() else {
+            return false;
+        };
+        let Some(outbound) = self.outbound_legs.get_mut(&leg) else {
+            return false;
+        };
+        if !matches!(outbound.forks[index].state, ForkState::Answered { .. }) {
+            return false;
+        }
+        outbound.forks[index].state = ForkState::Done(200);
+        self.forget_if_done(&leg);
+        self.calls.leg(&leg, LegEvent::Ended);
+        true
+    }
+}

@@ -1,0 +1,116 @@
+//! The table of calls the telephony task holds: each inbound call by its
+//! Call-ID, with the engine's request once stored, its media session, the
+//! caller's and each ringing operator's legs, and where it stands.
+
+use std::collections::HashMap;
+
+use crate::engine::{OfferId, OperatorId, RequestId};
+use crate::media::{LegId, MediaSession};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Being stored and announced; no request id yet.
+    Storing,
+    /// The engine holds it; the caller hears ringback.
+    Queued,
+    /// The caller left while it was being stored: abandon it once known.
+    LeftWhileStoring,
+    /// Bridged with this offer's operator.
+    Bridged(OfferId),
+    /// An operator picked it up with their own INVITE (bridged with it).
+    PickedUp,
+    /// Nobody took it: the caller is recorded (the request has ended).
+    Voicemail,
+}
+
+/// One operator being rung (or talking) for a call.
+pub(crate) struct OperatorLeg {
+    pub operator: OperatorId,
+    pub media: LegId,
+    /// The operator's SDP answer, once they picked up.
+    pub answer: Option<Vec<u8>>,
+}
+
+pub(crate) struct Call {
+    pub request: Option<RequestId>,
+    pub phase: Phase,
+    pub media: MediaSession,
+    pub caller: LegId,
+    /// The caller as the trunk sent it (for the operator's display).
+    pub from: String,
+    /// The dialled number.
+    pub number: String,
+    /// The caller got a 2xx.
+    pub answered: bool,
+    pub legs: HashMap<OfferId, OperatorLeg>,
+}
+
+#[derive(Default)]
+pub(crate) struct Calls {
+    by_call_id: HashMap<String, Call>,
+    by_request: HashMap<RequestId, String>,
+}
+
+/// The name of an operator leg in SIP commands.
+pub(crate) fn leg_name(offer: OfferId) -> String {
+    format!("acdd-{offer}")
+}
+
+/// The offer a leg name stands for.
+pub(crate) fn offer_of(leg: &str) -> Option<OfferId> {
+    leg.strip_prefix("acdd-o")?.parse().ok().map(OfferId)
+}
+
+impl Calls {
+    pub fn insert(&mut self, call_id: &str, call: Call) {
+        self.by_call_id.insert(call_id.to_string(), call);
+    }
+
+    pub fn get_mut(&mut self, call_id: &str) -> Option<&mut Call> {
+        self.by_call_id.get_mut(call_id)
+    }
+
+    pub fn set_request(&mut self, call_id: &str, request: RequestId) {
+        if let Some(call) = self.by_call_id.get_mut(call_id) {
+            call.request = Some(request);
+            self.by_request.insert(request, call_id.to_string());
+        }
+    }
+
+    pub fn call_id_of(&self, request: RequestId) -> Option<&str> {
+        self.by_request.get(&request).map(String::as_str)
+    }
+
+    /// The call ringing or talking to this offer's operator.
+    pub fn by_offer(&mut self, offer: OfferId) -> Option<(String, &mut Call)> {
+        self.by_call_id
+            .iter_mut()
+            .find(|(_, call)| call.legs.contains_key(&offer))
+            .map(|(id, call)| (id.clone(), call))
+    }
+
+    /// Forgets the call; its media session stops in the background.
+    pub fn remove(&mut self, call_id: &str) -> Option<Option<RequestId>> {
+        let call = self.by_call_id.remove(call_id)?;
+        if let Some(request) = call.request {
+            self.by_request.remove(&request);
+        }
+        tokio::spawn(call.media.stop());
+        Some(call.request)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_call_id.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leg_names_carry_their_offer() {
+        assert_eq!(offer_of(&leg_name(OfferId(42))), Some(OfferId(42)));
+        assert_eq!(offer_of("other"), None);
+    }
+}

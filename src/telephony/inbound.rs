@@ -1,0 +1,211 @@
+//! The caller's leg: a held INVITE gets a media session (the caller's SDP
+//! offer, 488/503 if media refuses it), is stored and announced through
+//! `channels::phone::arrive`, then the caller hears ringback (180) while the
+//! engine looks for an operator, or, in a queue with `hold = "music"`, is
+//! answered at once (200 with acdd's SDP) and hears the music. A CANCEL or BYE from the caller abandons a
+//! queued request, or ends a bridged call (`Closed`, the operator gets BYE).
+//! Failures to store become final SIP answers (404, 503, 500).
+
+use std::collections::HashMap;
+
+use super::call::{Call, Phase, leg_name};
+use super::{Input, Telephony};
+use crate::channels::{ChannelContext, ChannelError, phone};
+use crate::config::schema::Hold;
+use crate::engine::Event;
+use crate::media::{PlaySource, Prompt};
+use crate::sip::{CallCommand, CallUpdate};
+
+/// The user part of a From URI (`sip:+4930123@host;x` → `+4930123`).
+pub(crate) fn caller_number(from: &str) -> String {
+    let rest = from
+        .strip_prefix("sips:")
+        .or_else(|| from.strip_prefix("sip:"))
+        .or_else(|| from.strip_prefix("tel:"))
+        .unwrap_or(from);
+    let user = rest.split('@').next().unwrap_or("");
+    user.split(';').next().unwrap_or("").to_string()
+}
+
+/// The music of the queue the number routes to, when that queue holds
+/// callers with music (`hold = "music"`); `None` means ringback.
+pub(super) fn hold_music(ctx: &ChannelContext, number: &str) -> Option<Prompt> {
+    let config = ctx.config.load();
+    let route = config.routes.phone.iter().find(|r| r.number.get_ref() == number)?;
+    let queue = config
+        .queues
+        .iter()
+        .find(|q| q.name.get_ref() == route.queue.get_ref())?;
+    if queue.hold != Hold::Music {
+        return None;
+    }
+    let file = queue.music_file.as_ref()?;
+    match Prompt::load(file) {
+        Ok(prompt) => Some(prompt),
+        Err(error) => {
+            tracing::warn!(file = %file.display(), %error, "music on hold cannot be read");
+            None
+        }
+    }
+}
+
+fn status_for(error: &ChannelError) -> u16 {
+    match error {
+        ChannelError::UnknownRoute { .. } => 404,
+        ChannelError::Draining | ChannelError::EngineStopped => 503,
+        _ => 500,
+    }
+}
+
+impl Telephony {
+    fn respond(&self, call_id: String, status: u16, sdp: Option<Vec<u8>>) {
+        let _ = self.control.send(CallCommand::Respond { call_id, status, sdp });
+    }
+
+    pub(super) fn caller_input(&mut self, input: Input) {
+        match input {
+            Input::Incoming(call) => {
+                let mut media = self.media.session();
+                let leg = media
+                    .add_leg()
+                    .and_then(|leg| media.set_remote(leg, &call.body).map(|()| leg));
+                let caller = match leg {
+                    Ok(leg) => leg,
+                    Err(error) => {
+                        tracing::info!(call_id = %call.call_id, %error, "incoming call refused: media");
+                        self.respond(call.call_id, error.sip_status(), None);
+                        tokio::spawn(media.stop());
+                        return;
+                    }
+                };
+                let from = caller_number(&call.from);
+                self.calls.insert(
+                    &call.call_id,
+                    Call {
+                        request: None,
+                        phase: Phase::Storing,
+                        media,
+                        caller,
+                        from: from.clone(),
+                        number: call.number.clone(),
+                        answered: false,
+                        legs: HashMap::new(),
+                    },
+                );
+                let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
+                tokio::spawn(async move {
+                    let result = phone::arrive(&ctx, &from, &call.number).await.map(|(id, _)| id);
+                    let _ = loopback.send(Input::Stored {
+                        call_id: call.call_id,
+                        result,
+                    });
+                });
+            }
+            Input::Stored { call_id, result } => self.stored(call_id, result),
+            Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
+            Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
+            Input::Leg(..) | Input::VoicemailDone(_) | Input::Pickup { .. } => {}
+        }
+    }
+
+    fn stored(&mut self, call_id: String, result: Result<crate::engine::RequestId, ChannelError>) {
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return;
+        };
+        let left = call.phase == Phase::LeftWhileStoring;
+        match result {
+            Err(error) => {
+                let status = status_for(&error);
+                tracing::info!(%call_id, %error, status, "incoming call refused");
+                self.calls.remove(&call_id);
+                if !left {
+                    self.respond(call_id, status, None);
+                }
+            }
+            Ok(request) => {
+                self.calls.set_request(&call_id, request);
+                if left {
+                    self.calls.remove(&call_id);
+                    self.ctx.engine.send(Event::Abandoned { request });
+                    return;
+                }
+                let music = self.calls.get_mut(&call_id).and_then(|call| {
+                    call.phase = Phase::Queued;
+                    hold_music(&self.ctx, &call.number)
+                });
+                tracing::info!(%call_id, request = request.0, music = music.is_some(), "call queued");
+                let Some(prompt) = music else {
+                    self.respond(call_id, 180, None);
+                    return;
+                };
+                let Some(call) = self.calls.get_mut(&call_id) else {
+                    return;
+                };
+                let answer = call.media.local_sdp(call.caller);
+                let played = answer.and_then(|sdp| Ok((sdp, call.media.play(call.caller, PlaySource::Music(prompt))?)));
+                match played {
+                    Ok((sdp, _end)) => {
+                        call.answered = true;
+                        self.respond(call_id, 200, Some(sdp));
+                    }
+                    Err(error) => {
+                        tracing::warn!(%call_id, %error, "no music on hold: ringing back instead");
+                        self.respond(call_id, 180, None);
+                    }
+                }
+            }
+        }
+    }
+
+    fn caller_left(&mut self, call_id: &str) {
+        if self.picker_left(call_id) {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        match call.phase {
+            Phase::Storing => call.phase = Phase::LeftWhileStoring,
+            Phase::LeftWhileStoring => {}
+            // The request has ended; stopping the media delivers the recording.
+            Phase::Voicemail => {
+                self.calls.remove(call_id);
+            }
+            Phase::Queued => {
+                if let Some(Some(request)) = self.calls.remove(call_id) {
+                    tracing::info!(%call_id, request = request.0, "caller left the queue");
+                    // The engine withdraws the offers still ringing.
+                    self.ctx.engine.send(Event::Abandoned { request });
+                }
+            }
+            Phase::PickedUp => {
+                if let Some(picker) = self.pickups.picker_of(call_id) {
+                    let _ = self.control.send(CallCommand::Hangup { call_id: picker });
+                }
+                if let Some(Some(request)) = self.calls.remove(call_id) {
+                    tracing::info!(%call_id, request = request.0, "caller hung up");
+                    self.ctx.engine.send(Event::Closed { request });
+                }
+            }
+            Phase::Bridged(offer) => {
+                let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
+                if let Some(Some(request)) = self.calls.remove(call_id) {
+                    tracing::info!(%call_id, request = request.0, "caller hung up");
+                    self.ctx.engine.send(Event::Closed { request });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caller_number;
+
+    #[test]
+    fn the_caller_is_the_user_part() {
+        assert_eq!(caller_number("sip:+4930123@10.0.0.1;user=phone"), "+4930123");
+        assert_eq!(caller_number("tel:+4930123;phone-context=x"), "+4930123");
+        assert_eq!(caller_number("sip:host.example"), "host.example");
+    }
+}

@@ -1,0 +1,105 @@
+//! Engine actions on calls that nobody took (`RunMissed`). `voicemail`:
+//! answer (if not yet), record the caller to `<storage dir>/voicemail/r<request>.wav`
+//! up to the queue's `missed.max_seconds`, attach it to the request
+//! (`Store::attach_recording`), then BYE. `hangup` ends the call (480 before
+//! an answer, BYE after). Not carried yet: the voicemail greeting, the
+//! hang-up announcement and `forward`, which hangs up with a warning.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::call::Phase;
+use super::{Input, Telephony};
+use crate::config::schema::MissedKind;
+use crate::crm::now_millis;
+use crate::engine::{Action, MissedAction, RequestId};
+use crate::sip::CallCommand;
+
+impl Telephony {
+    pub(super) fn missed(&mut self, action: Action) {
+        let Action::RunMissed {
+            request,
+            action: missed,
+            reason,
+            ..
+        } = action
+        else {
+            return;
+        };
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        if matches!(missed, MissedAction::Voicemail) {
+            match self.voicemail(&call_id, request) {
+                Ok(()) => return,
+                Err(error) => tracing::warn!(%call_id, %error, "voicemail failed: hanging up"),
+            }
+        } else if !matches!(missed, MissedAction::Hangup) {
+            tracing::warn!(%call_id, ?missed, "missed-call action not carried by telephony yet: hanging up");
+        }
+        self.calls.remove(&call_id);
+        tracing::info!(%call_id, request = request.0, ?reason, remaining = self.calls.len(), "missed call: hanging up");
+        let _ = self.control.send(CallCommand::Hangup { call_id });
+    }
+
+    fn voicemail(&mut self, call_id: &str, request: RequestId) -> Result<(), String> {
+        let (directory, max) = {
+            let config = self.ctx.config.load();
+            let number = self
+                .calls
+                .get_mut(call_id)
+                .map(|c| c.number.clone())
+                .unwrap_or_default();
+            let max = config
+                .routes
+                .phone
+                .iter()
+                .find(|r| r.number.get_ref() == &number)
+                .and_then(|route| config.queues.iter().find(|q| q.name.get_ref() == route.queue.get_ref()))
+                .map(|q| q.missed.get_ref())
+                .filter(|m| m.action == MissedKind::Voicemail)
+                .map_or(120, |m| m.max_seconds);
+            let base = config.storage.sqlite.parent().map(PathBuf::from).unwrap_or_default();
+            (base.join("voicemail"), Duration::from_secs(max.into()))
+        };
+        std::fs::create_dir_all(&directory).map_err(|e| e.to_string())?;
+        let path = directory.join(format!("r{}.wav", request.0));
+        let call = self.calls.get_mut(call_id).ok_or("call gone")?;
+        if !call.answered {
+            let sdp = call.media.local_sdp(call.caller).map_err(|e| e.to_string())?;
+            call.answered = true;
+            let _ = self.control.send(CallCommand::Respond {
+                call_id: call_id.to_string(),
+                status: 200,
+                sdp: Some(sdp),
+            });
+        }
+        call.media.silence(call.caller).map_err(|e| e.to_string())?;
+        let done = call.media.record(call.caller, &path, max).map_err(|e| e.to_string())?;
+        call.phase = Phase::Voicemail;
+        tracing::info!(%call_id, request = request.0, file = %path.display(), "missed call: recording voicemail");
+        let (store, loopback, call_id) = (self.ctx.store.clone(), self.loopback.clone(), call_id.to_string());
+        tokio::spawn(async move {
+            match done.await {
+                Ok(Ok(recording)) => {
+                    let link = format!("file://{}", recording.path.display());
+                    let stored = store.attach_recording(request.0 as i64, link, now_millis()).await;
+                    tracing::info!(%call_id, seconds = recording.duration.as_secs_f64(), stored = stored.is_ok(), "voicemail recorded");
+                }
+                Ok(Err(error)) => tracing::warn!(%call_id, %error, "voicemail recording failed"),
+                Err(_) => tracing::warn!(%call_id, "voicemail recording lost"),
+            }
+            let _ = loopback.send(Input::VoicemailDone(call_id));
+        });
+        Ok(())
+    }
+
+    /// The recording is over: hang up if the caller is still there.
+    pub(super) fn voicemail_done(&mut self, call_id: &str) {
+        if self.calls.remove(call_id).is_some() {
+            let _ = self.control.send(CallCommand::Hangup {
+                call_id: call_id.to_string(),
+            });
+        }
+    }
+}

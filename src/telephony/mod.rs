@@ -1,0 +1,193 @@
+//! Telephony: turns SIP calls into engine requests and engine actions into
+//! SIP. `Seam` is what the SIP core hands calls to (`IncomingCalls`); one
+//! task (`run`) owns every call's state (`call.rs`) and carries out the
+//! engine's phone actions through the core's `CallControl`: the caller's leg
+//! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`) and
+//! missed calls (`missed.rs`). It translates; the engine decides.
+
+mod bridge;
+mod call;
+mod inbound;
+mod missed;
+mod pickup;
+mod ring;
+
+use std::collections::HashSet;
+
+use tokio::sync::mpsc;
+
+use crate::channels::{ChannelContext, ChannelError};
+use crate::engine::{Action, Channel, Note, RequestId};
+use crate::media::MediaService;
+use crate::sip::{CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
+
+use call::Calls;
+
+/// What reaches the telephony task.
+pub enum Input {
+    /// A trunk's INVITE the core holds for us (`CallVerdict::Pending`).
+    Incoming(IncomingCall),
+    /// The caller cancelled, acknowledged or hung up.
+    Update(String, CallUpdate),
+    /// An operator leg answered, failed or hung up.
+    Leg(String, LegEvent),
+    /// The voicemail recording of this call ended (at its maximum length, or
+    /// because the caller hung up).
+    VoicemailDone(String),
+    /// An operator dialled the pickup code (`*8`: their groups; `**EXT`:
+    /// the operator with that extension).
+    Pickup { call: IncomingCall, operator: String },
+    /// The call was stored and announced (or not).
+    Stored {
+        call_id: String,
+        result: Result<RequestId, ChannelError>,
+    },
+}
+
+/// The SIP core's side of the seam: takes trunk calls to routed numbers,
+/// refuses what telephony cannot route (404) or does not carry yet
+/// (calls from operators: 480).
+pub struct Seam {
+    routed: HashSet<String>,
+    inputs: mpsc::UnboundedSender<Input>,
+}
+
+impl IncomingCalls for Seam {
+    fn offer(&mut self, call: &IncomingCall) -> CallVerdict {
+        if !self.routed.contains(&call.number) && !pickup::is_pickup(&call.number) {
+            return CallVerdict::Reject { status: 404 };
+        }
+        match &call.caller {
+            Caller::Operator(operator) if pickup::is_pickup(&call.number) => {
+                match self.inputs.send(Input::Pickup {
+                    call: call.clone(),
+                    operator: operator.clone(),
+                }) {
+                    Ok(()) => CallVerdict::Pending,
+                    Err(_) => CallVerdict::Reject { status: 503 },
+                }
+            }
+            Caller::Operator(_) => {
+                tracing::info!(caller = ?call.caller, number = %call.number, status = 480, "incoming call refused: calls from operators are not carried yet");
+                CallVerdict::Reject { status: 480 }
+            }
+            Caller::Trunk(_) => match self.inputs.send(Input::Incoming(call.clone())) {
+                Ok(()) => CallVerdict::Pending,
+                Err(_) => CallVerdict::Reject { status: 503 },
+            },
+        }
+    }
+
+    fn update(&mut self, call_id: &str, update: CallUpdate) {
+        let _ = self.inputs.send(Input::Update(call_id.to_string(), update));
+    }
+
+    fn leg(&mut self, leg: &str, event: LegEvent) {
+        let _ = self.inputs.send(Input::Leg(leg.to_string(), event));
+    }
+}
+
+impl Seam {
+    /// Another seam into the same task, for these routed numbers (reloads).
+    pub fn with_routes(&self, routed: HashSet<String>) -> Seam {
+        Seam {
+            routed,
+            inputs: self.inputs.clone(),
+        }
+    }
+}
+
+/// The seam for the SIP core and the receiving end for `run`.
+pub fn seam(routed: HashSet<String>) -> (Seam, mpsc::UnboundedReceiver<Input>) {
+    let (inputs, receiver) = mpsc::unbounded_channel();
+    (Seam { routed, inputs }, receiver)
+}
+
+/// Whether telephony carries out this engine action.
+fn wanted(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::RunMissed { .. }
+            | Action::Offer {
+                channel: Channel::Phone,
+                ..
+            }
+            | Action::Assign {
+                channel: Channel::Phone,
+                ..
+            }
+            | Action::Withdraw { .. }
+            | Action::RefuseAccept { .. }
+            | Action::Note(Note::PickupRefused { .. })
+    )
+}
+
+/// Everything the telephony task works with.
+pub(crate) struct Telephony {
+    pub ctx: ChannelContext,
+    pub control: CallControl,
+    pub media: MediaService,
+    pub calls: Calls,
+    pub pickups: pickup::Pickups,
+    pub loopback: mpsc::UnboundedSender<Input>,
+}
+
+/// Starts the telephony task: calls from `inputs`, actions from the engine.
+pub fn spawn(ctx: ChannelContext, control: CallControl, media: MediaService, inputs: mpsc::UnboundedReceiver<Input>) {
+    let actions = ctx.engine.subscribe(wanted);
+    tokio::spawn(run(ctx, control, media, inputs, actions));
+}
+
+async fn run(
+    ctx: ChannelContext,
+    control: CallControl,
+    media: MediaService,
+    mut inputs: mpsc::UnboundedReceiver<Input>,
+    mut actions: mpsc::UnboundedReceiver<Action>,
+) {
+    let (loopback, mut stored) = mpsc::unbounded_channel();
+    let mut telephony = Telephony {
+        ctx,
+        control,
+        media,
+        calls: Calls::default(),
+        pickups: pickup::Pickups::default(),
+        loopback,
+    };
+    loop {
+        tokio::select! {
+            Some(input) = inputs.recv() => telephony.input(input).await,
+            Some(input) = stored.recv() => telephony.input(input).await,
+            Some(action) = actions.recv() => telephony.action(action).await,
+            else => return,
+        }
+    }
+}
+
+impl Telephony {
+    async fn input(&mut self, input: Input) {
+        match input {
+            Input::Pickup { call, operator } => self.pickup(call, operator).await,
+            Input::Leg(leg, event) => self.leg_event(&leg, event),
+            Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
+            other => self.caller_input(other),
+        }
+    }
+
+    async fn action(&mut self, action: Action) {
+        match action {
+            Action::Offer {
+                offer,
+                request,
+                operator,
+                ..
+            } => self.ring(offer, request, operator).await,
+            Action::Withdraw { offer, .. } => self.withdraw(offer),
+            Action::RefuseAccept { offer, .. } => self.withdraw(offer),
+            Action::Assign { request, operator, .. } => self.assign(request, operator),
+            Action::RunMissed { .. } => self.missed(action),
+            Action::Note(Note::PickupRefused { operator }) => self.pickup_refused(operator),
+            _ => {}
+        }
+    }
+}

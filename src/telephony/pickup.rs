@@ -1,0 +1,186 @@
+//! Call pickup: an operator's INVITE to `*8` (a call ringing in their
+//! groups) or `**EXT` (the call ringing for that extension) becomes
+//! `Event::Pickup`; the engine answers with `Assign` (via pickup, after
+//! withdrawing the ringing offers) or `Note::PickupRefused` (404). On the
+//! assignment the picker's INVITE gets a leg in the call's media session,
+//! both sides get 200 with acdd's SDP and are bridged; a BYE from either
+//! side ends both (`Closed`).
+
+use std::collections::HashMap;
+
+use super::Telephony;
+use super::call::Phase;
+use crate::engine::{Event, OperatorId, PickupTarget, RequestId};
+use crate::sip::{CallCommand, IncomingCall};
+
+/// The group pickup code.
+pub const GROUP_PICKUP: &str = "*8";
+/// The prefix of a directed pickup (`**101`).
+pub const DIRECTED_PICKUP: &str = "**";
+
+pub(crate) fn is_pickup(number: &str) -> bool {
+    number == GROUP_PICKUP || number.strip_prefix(DIRECTED_PICKUP).is_some_and(|ext| !ext.is_empty())
+}
+
+#[derive(Default)]
+pub(crate) struct Pickups {
+    /// Pickup INVITEs waiting for the engine, by picker.
+    waiting: HashMap<OperatorId, IncomingCall>,
+    /// Answered pickup legs: picker's Call-ID → caller's Call-ID.
+    bridged: HashMap<String, String>,
+}
+
+impl Pickups {
+    pub fn waiting(&self, operator: OperatorId) -> bool {
+        self.waiting.contains_key(&operator)
+    }
+
+    /// The picker's Call-ID of a picked-up call.
+    pub fn picker_of(&mut self, caller: &str) -> Option<String> {
+        let picker = self.bridged.iter().find(|(_, c)| c.as_str() == caller)?.0.clone();
+        self.bridged.remove(&picker);
+        Some(picker)
+    }
+}
+
+impl Telephony {
+    pub(super) async fn pickup(&mut self, call: IncomingCall, operator: String) {
+        let extension = call.number.strip_prefix(DIRECTED_PICKUP).map(str::to_string);
+        let target_name = extension.as_ref().and_then(|ext| {
+            let config = self.ctx.config.load();
+            config
+                .operators
+                .iter()
+                .find(|o| o.extension.as_ref().is_some_and(|e| e.get_ref() == ext))
+                .map(|o| o.id.get_ref().clone())
+        });
+        let ids = self
+            .ctx
+            .engine
+            .query(move |e| (e.operator_id(&operator), target_name.and_then(|n| e.operator_id(&n))))
+            .await;
+        let (picker, target) = match (ids, extension) {
+            (Some((Some(picker), _)), None) => (picker, PickupTarget::Group),
+            (Some((Some(picker), Some(target))), Some(_)) => (picker, PickupTarget::Operator(target)),
+            _ => {
+                let _ = self.control.send(CallCommand::Respond {
+                    call_id: call.call_id,
+                    status: 404,
+                    sdp: None,
+                });
+                return;
+            }
+        };
+        if let Some(previous) = self.pickups.waiting.insert(picker, call) {
+            let _ = self.control.send(CallCommand::Respond {
+                call_id: previous.call_id,
+                status: 486,
+                sdp: None,
+            });
+        }
+        self.ctx.engine.send(Event::Pickup {
+            operator: picker,
+            target,
+        });
+    }
+
+    pub(super) fn pickup_refused(&mut self, operator: OperatorId) {
+        if let Some(call) = self.pickups.waiting.remove(&operator) {
+            tracing::info!(call_id = %call.call_id, "pickup refused: nothing to pick up");
+            let _ = self.control.send(CallCommand::Respond {
+                call_id: call.call_id,
+                status: 404,
+                sdp: None,
+            });
+        }
+    }
+
+    /// The engine assigned the call to the picker.
+    pub(super) fn picked_up(&mut self, call_id: &str, request: RequestId, operator: OperatorId) {
+        let Some(picker) = self.pickups.waiting.remove(&operator) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        let answered = call.answered;
+        let joined = call.media.add_leg().and_then(|leg| {
+            call.media.set_remote(leg, &picker.body)?;
+            let picker_sdp = call.media.local_sdp(leg)?;
+            let caller_sdp = call.media.local_sdp(call.caller)?;
+            call.media.bridge(call.caller, leg)?;
+            Ok((picker_sdp, caller_sdp))
+        });
+        match joined {
+            Ok((picker_sdp, caller_sdp)) => {
+                call.phase = Phase::PickedUp;
+                call.answered = true;
+                tracing::info!(%call_id, request = request.0, picker = %picker.call_id, "call picked up");
+                let _ = self.control.send(CallCommand::Respond {
+                    call_id: picker.call_id.clone(),
+                    status: 200,
+                    sdp: Some(picker_sdp),
+                });
+                if !answered {
+                    let _ = self.control.send(CallCommand::Respond {
+                        call_id: call_id.to_string(),
+                        status: 200,
+                        sdp: Some(caller_sdp),
+                    });
+                }
+                self.pickups.bridged.insert(picker.call_id, call_id.to_string());
+            }
+            Err(error) => {
+                tracing::warn!(%call_id, %error, "pickup cannot be bridged: ending the call");
+                let _ = self.control.send(CallCommand::Respond {
+                    call_id: picker.call_id,
+                    status: error.sip_status(),
+                    sdp: None,
+                });
+                let _ = self.control.send(CallCommand::Hangup {
+                    call_id: call_id.to_string(),
+                });
+                self.calls.remove(call_id);
+                self.ctx.engine.send(Event::Closed { request });
+            }
+        }
+    }
+
+    /// BYE or CANCEL from a picker; true if `call_id` is a pickup leg.
+    pub(super) fn picker_left(&mut self, call_id: &str) -> bool {
+        if let Some(operator) = self
+            .pickups
+            .waiting
+            .iter()
+            .find(|(_, c)| c.call_id == call_id)
+            .map(|(o, _)| *o)
+        {
+            self.pickups.waiting.remove(&operator);
+            return true;
+        }
+        let Some(caller) = self.pickups.bridged.remove(call_id) else {
+            return false;
+        };
+        let _ = self.control.send(CallCommand::Hangup {
+            call_id: caller.clone(),
+        });
+        if let Some(Some(request)) = self.calls.remove(&caller) {
+            tracing::info!(call_id = %caller, request = request.0, "picker hung up");
+            self.ctx.engine.send(Event::Closed { request });
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_pickup;
+
+    #[test]
+    fn pickup_codes() {
+        assert!(is_pickup("*8"));
+        assert!(is_pickup("**101"));
+        assert!(!is_pickup("**"));
+        assert!(!is_pickup("+4930111111"));
+    }
+}

@@ -1,0 +1,134 @@
+//! Operator legs: each engine `Offer` on a phone request rings every
+//! registered contact of the operator (an INVITE with acdd's SDP from the
+//! call's media session); `Withdraw` and `RefuseAccept` drop the leg (CANCEL,
+//! or ACK+BYE for a late 2xx, done by the SIP core). What the operator's
+//! phone says goes back to the engine: 2xx `Accepted`, 486/603 `Declined`,
+//! anything else `Failed`.
+
+use super::Telephony;
+use super::call::{OperatorLeg, leg_name, offer_of};
+use crate::engine::{Event, FailReason, OfferId, OperatorId, RequestId};
+use crate::sip::{CallCommand, LegEvent};
+
+/// What an operator's final refusal means to the engine.
+pub(crate) fn refusal(status: u16, offer: OfferId) -> Event {
+    match status {
+        486 | 600 | 603 => Event::Declined { offer },
+        0 | 404 | 410 | 503 => Event::Failed {
+            offer,
+            reason: FailReason::Unreachable,
+        },
+        _ => Event::Failed {
+            offer,
+            reason: FailReason::NoAnswer,
+        },
+    }
+}
+
+impl Telephony {
+    pub(super) async fn ring(&mut self, offer: OfferId, request: RequestId, operator: OperatorId) {
+        let name = self
+            .ctx
+            .engine
+            .query(move |e| e.operator_name(operator).map(str::to_string))
+            .await
+            .flatten();
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            // Not a call this process holds (recovered after a restart): nothing can ring.
+            self.ctx.engine.send(Event::Failed {
+                offer,
+                reason: FailReason::Unreachable,
+            });
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return;
+        };
+        let sdp = call
+            .media
+            .add_leg()
+            .and_then(|leg| Ok((leg, call.media.local_sdp(leg)?)));
+        let (Some(name), Ok((media, sdp))) = (name, sdp) else {
+            tracing::warn!(%call_id, %offer, "cannot ring the operator (unknown, or no media port)");
+            self.ctx.engine.send(Event::Failed {
+                offer,
+                reason: FailReason::Unreachable,
+            });
+            return;
+        };
+        call.legs.insert(
+            offer,
+            OperatorLeg {
+                operator,
+                media,
+                answer: None,
+            },
+        );
+        let _ = self.control.send(CallCommand::Dial {
+            leg: leg_name(offer),
+            operator: name,
+            caller: call.from.clone(),
+            sdp,
+        });
+    }
+
+    /// The offer is off: stop ringing, or hang up a 2xx the engine refused.
+    pub(super) fn withdraw(&mut self, offer: OfferId) {
+        if let Some((_, call)) = self.calls.by_offer(offer) {
+            call.legs.remove(&offer);
+        }
+        let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
+    }
+
+    pub(super) fn leg_event(&mut self, leg: &str, event: LegEvent) {
+        let Some(offer) = offer_of(leg) else { return };
+        match event {
+            LegEvent::Answered { sdp } => match self.calls.by_offer(offer) {
+                Some((_, call)) => {
+                    if let Some(leg) = call.legs.get_mut(&offer) {
+                        leg.answer = Some(sdp);
+                    }
+                    self.ctx.engine.send(Event::Accepted { offer });
+                }
+                // The call is gone: the core hangs the operator up.
+                None => {
+                    let _ = self.control.send(CallCommand::DropLeg { leg: leg.to_string() });
+                }
+            },
+            LegEvent::Failed { status } => {
+                if let Some((_, call)) = self.calls.by_offer(offer) {
+                    call.legs.remove(&offer);
+                    tracing::info!(%offer, status, "operator leg failed");
+                    self.ctx.engine.send(refusal(status, offer));
+                }
+            }
+            LegEvent::Ended => self.operator_hung_up(offer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_and_decline_are_declines_the_rest_failures() {
+        let offer = OfferId(1);
+        assert!(matches!(refusal(486, offer), Event::Declined { .. }));
+        assert!(matches!(refusal(603, offer), Event::Declined { .. }));
+        assert!(matches!(
+            refusal(480, offer),
+            Event::Failed {
+                reason: FailReason::NoAnswer,
+                ..
+            }
+        ));
+        assert!(matches!(
+            refusal(503, offer),
+            Event::Failed {
+                reason: FailReason::Unreachable,
+                ..
+            }
+        ));
+    }
+}
