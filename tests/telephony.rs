@@ -342,6 +342,52 @@ fn ring_all_with_two_answers_bridges_one_and_hangs_up_the_late_one() {
 }
 
 /// acdd's RTP port in the SDP of the first 200 OK in SIPp's message trace.
+/// A SIPp trunk caller running `scenario` (in tests/sipp/) to `number`, its
+/// RTP aimed at the returned socket (the caller's media end).
+fn media_caller(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (std::net::UdpSocket, std::process::Child) {
+    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = media.local_addr().unwrap().port().to_string();
+    let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
+    let sip_port = free_port("127.0.0.1").to_string();
+    let caller = Command::new("timeout")
+        .args([
+            "30", "sipp", "-sf", &scenario, "-s", number, "-m", "1", "-key", "rtp_port", &rtp_port,
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sip_port,
+            "-timeout",
+            "20s",
+            "-trace_msg",
+            "-trace_err",
+            "-nostdin",
+        ])
+        .arg(acdd.udp.to_string())
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp");
+    (media, caller)
+}
+
+/// The RTP port acdd put in its 200 OK to the caller, once SIPp has seen it.
+fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(port) = acdd_media_port(dir) {
+            return port;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 200 OK with SDP:\n{}",
+            acdd.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn acdd_media_port(dir: &Path) -> Option<u16> {
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
@@ -366,52 +412,8 @@ fn audio_flows_both_ways_through_acdd_after_bridging() {
         "operator_answer",
         &["-rtp_echo", "-mp", &echo_port],
     );
-    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = media.local_addr().unwrap().port().to_string();
-    let scenario = format!("{}/tests/sipp/trunk_call_media.xml", env!("CARGO_MANIFEST_DIR"));
-    let sip_port = free_port("127.0.0.1").to_string();
-    let caller = Command::new("timeout")
-        .args([
-            "30",
-            "sipp",
-            "-sf",
-            &scenario,
-            "-s",
-            "+4930444444",
-            "-m",
-            "1",
-            "-key",
-            "rtp_port",
-            &rtp_port,
-        ])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sip_port,
-            "-timeout",
-            "20s",
-            "-trace_msg",
-            "-trace_err",
-            "-nostdin",
-        ])
-        .arg(acdd.udp.to_string())
-        .current_dir(&dir.0)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("running sipp");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let port = loop {
-        if let Some(port) = acdd_media_port(&dir.0) {
-            break port;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no 200 OK with SDP:\n{}",
-            acdd.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
+    let port = wait_for_media_port(&dir.0, &acdd);
     // 50 packets of 20 ms µ-law to acdd; the operator's phone echoes them back through acdd.
     media.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
     let (mut sent, mut echoed) = (0u16, 0);
@@ -468,39 +470,7 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
         ..Setup::default()
     };
     let acdd = Acdd::start(&dir.0, &setup);
-    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = media.local_addr().unwrap().port().to_string();
-    let scenario = format!("{}/tests/sipp/trunk_music.xml", env!("CARGO_MANIFEST_DIR"));
-    let sip_port = free_port("127.0.0.1").to_string();
-    let caller = Command::new("timeout")
-        .args([
-            "30",
-            "sipp",
-            "-sf",
-            &scenario,
-            "-s",
-            "+4930777777",
-            "-m",
-            "1",
-            "-key",
-            "rtp_port",
-            &rtp_port,
-        ])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sip_port,
-            "-timeout",
-            "20s",
-            "-trace_err",
-            "-nostdin",
-        ])
-        .arg(acdd.udp.to_string())
-        .current_dir(&dir.0)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("running sipp");
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_music", "+4930777777");
     media.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     let mut buffer = [0u8; 2048];
     let mut heard = 0;
@@ -548,52 +518,8 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
         ..Setup::default()
     };
     let acdd = Acdd::start(&dir.0, &setup);
-    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = media.local_addr().unwrap().port().to_string();
-    let scenario = format!("{}/tests/sipp/trunk_voicemail.xml", env!("CARGO_MANIFEST_DIR"));
-    let sip_port = free_port("127.0.0.1").to_string();
-    let caller = Command::new("timeout")
-        .args([
-            "30",
-            "sipp",
-            "-sf",
-            &scenario,
-            "-s",
-            "+4930999000",
-            "-m",
-            "1",
-            "-key",
-            "rtp_port",
-            &rtp_port,
-        ])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sip_port,
-            "-timeout",
-            "20s",
-            "-trace_msg",
-            "-trace_err",
-            "-nostdin",
-        ])
-        .arg(acdd.udp.to_string())
-        .current_dir(&dir.0)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("running sipp");
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let port = loop {
-        if let Some(port) = acdd_media_port(&dir.0) {
-            break port;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no 200 OK with SDP:\n{}",
-            acdd.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930999000");
+    let port = wait_for_media_port(&dir.0, &acdd);
     // One second of speech (50 packets of 20 ms µ-law).
     for sequence in 0..50u16 {
         let mut packet = vec![0x80, 0x00];
