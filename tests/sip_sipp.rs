@@ -59,8 +59,14 @@ fn sipp_registers_refreshes_and_unregisters() {
     let acdd = Acdd::start(&dir.0, &setup());
     let (ok, output) = sipp(&dir.0, &acdd, "register", "alice", "alice-secret");
     assert!(ok, "SIPp register scenario failed:\n{output}");
-    assert!(acdd.wait_for_log(&["registration changed", "alice", "contacts=1"], Duration::from_secs(2)));
-    assert!(acdd.wait_for_log(&["registration changed", "alice", "contacts=0"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(
+        &["registration changed", "alice", "contacts=1"],
+        Duration::from_secs(15)
+    ));
+    assert!(acdd.wait_for_log(
+        &["registration changed", "alice", "contacts=0"],
+        Duration::from_secs(15)
+    ));
     let mut query = SipClient::udp(acdd.udp);
     let reply = query.register("alice", "alice-secret", None, None, DigestAlgorithm::Md5);
     assert_eq!(reply.code, 200);
@@ -75,7 +81,7 @@ fn sipp_with_a_wrong_password_is_refused() {
     assert!(ok, "SIPp wrong-password scenario failed:\n{output}");
     assert!(acdd.wait_for_log(
         &["SIP authentication failed", "alice", "wrong credentials"],
-        Duration::from_secs(2)
+        Duration::from_secs(15)
     ));
     let (ok, output) = sipp(&dir.0, &acdd, "register", "alice", "not-the-password");
     assert!(!ok, "the register scenario must fail with a wrong password:\n{output}");

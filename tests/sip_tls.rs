@@ -45,7 +45,7 @@ fn options_register_and_qualify_over_tls() {
     };
     let acdd = Acdd::start(&dir.0, &setup);
     let tls = acdd.tls.unwrap();
-    assert!(acdd.wait_for_log(&["SIP listening on TLS"], Duration::from_secs(1)));
+    assert!(acdd.wait_for_log(&["SIP listening on TLS"], Duration::from_secs(15)));
 
     let mut phone = SipClient::tls(tls, &certificate);
     let options = format!(

@@ -169,8 +169,8 @@ fn a_call_nobody_takes_rings_back_then_is_hung_up_by_the_missed_action() {
     let (dir, acdd) = start("tel-missed");
     let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_missed", "+4930222222");
     assert!(ok, "SIPp trunk call failed:\n{output}\n{}", acdd.log_text());
-    assert!(acdd.wait_for_log(&["call queued"], Duration::from_secs(2)));
-    assert!(acdd.wait_for_log(&["missed call: hanging up", "MaxWait"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["call queued"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["missed call: hanging up", "MaxWait"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn a_caller_who_cancels_while_queued_abandons_the_request() {
     // `support` has no max wait: only the caller can end this call.
     let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_cancel", "+4930111111");
     assert!(ok, "SIPp cancelling caller failed:\n{output}\n{}", acdd.log_text());
-    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
     let log = acdd.log_text();
     assert!(
         !log.contains("missed call"),
@@ -254,7 +254,7 @@ fn an_answered_call_is_bridged_and_the_hang_up_reaches_the_operator() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("running sipp");
-    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(5)));
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
     // The caller talks for a second: alice is busy with the call meanwhile.
     assert_eq!(alice_phone_load(&acdd), 1.0, "busy while talking");
     let output = caller.wait_with_output().unwrap();
@@ -265,8 +265,8 @@ fn an_answered_call_is_bridged_and_the_hang_up_reaches_the_operator() {
         acdd.log_text()
     );
     assert_finished(alice, &acdd);
-    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while alice_phone_load(&acdd) != 0.0 {
         assert!(
             std::time::Instant::now() < deadline,
@@ -285,8 +285,8 @@ fn a_declining_operator_is_passed_over_for_the_next() {
     assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
-    assert!(acdd.wait_for_log(&["operator leg failed", "status=486"], Duration::from_secs(2)));
-    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["operator leg failed", "status=486"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -296,7 +296,7 @@ fn a_caller_cancelling_while_an_operator_rings_cancels_the_operator_leg() {
     let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_cancel", "+4930444444");
     assert!(ok, "SIPp cancelling caller failed:\n{output}\n{}", acdd.log_text());
     assert_finished(alice, &acdd);
-    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -308,7 +308,7 @@ fn ring_all_bridges_the_first_answer_and_cancels_the_other_phone() {
     assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
-    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -318,7 +318,7 @@ fn an_operator_hanging_up_ends_the_call_for_the_caller() {
     let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call_ended", "+4930444444");
     assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
     assert_finished(alice, &acdd);
-    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -332,7 +332,7 @@ fn ring_all_with_two_answers_bridges_one_and_hangs_up_the_late_one() {
     // other at once, as its 200 came too late.
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
-    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
     assert_eq!(
         acdd.log_text().matches("call bridged").count(),
         1,
@@ -374,18 +374,32 @@ fn media_caller(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (std::
 
 /// The RTP port acdd put in its 200 OK to the caller, once SIPp has seen it.
 fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         if let Some(port) = acdd_media_port(dir) {
             return port;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no 200 OK with SDP:\n{}",
-            acdd.log_text()
+            "no 200 OK with SDP:\n{}\nSIPp's files:\n{}",
+            acdd.log_text(),
+            sipp_files(dir)
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Every SIPp log in `dir`, named, for a failure message.
+fn sipp_files(dir: &Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".log") && !name.starts_with("acdd") {
+            let body = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            text.push_str(&format!("--- {name}\n{body}\n"));
+        }
+    }
+    text
 }
 
 fn acdd_media_port(dir: &Path) -> Option<u16> {
@@ -471,15 +485,20 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
     };
     let acdd = Acdd::start(&dir.0, &setup);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_music", "+4930777777");
-    media.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    // The caller holds for 2 s after the answer: count from the first packet
+    // until the music stops (the BYE), however late SIPp starts.
     let mut buffer = [0u8; 2048];
-    let mut heard = 0;
-    let until = std::time::Instant::now() + Duration::from_millis(3000);
+    media.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let first = media.recv_from(&mut buffer).map(|(n, _)| n);
+    assert_eq!(first.ok(), Some(12 + 160), "no music packet:\n{}", acdd.log_text());
+    let mut heard = 1;
+    media.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
     while std::time::Instant::now() < until {
-        if let Ok((n, _)) = media.recv_from(&mut buffer)
-            && n == 12 + 160
-        {
-            heard += 1;
+        match media.recv_from(&mut buffer) {
+            Ok((n, _)) if n == 12 + 160 => heard += 1,
+            Ok(_) => {}
+            Err(_) => break,
         }
     }
     let output = caller.wait_with_output().unwrap();
@@ -490,8 +509,8 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
         acdd.log_text()
     );
     assert!(heard >= 40, "music packets of 20 ms while on hold (2 s): {heard}");
-    assert!(acdd.wait_for_log(&["call queued", "music=true"], Duration::from_secs(2)));
-    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["call queued", "music=true"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -504,7 +523,7 @@ fn an_operator_who_lets_it_ring_out_is_cancelled_and_the_next_rung() {
     // alice's phone got CANCEL when her offer timed out; bob answered.
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
-    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -537,7 +556,7 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
         String::from_utf8_lossy(&output.stdout),
         acdd.log_text()
     );
-    assert!(acdd.wait_for_log(&["voicemail recorded", "stored=true"], Duration::from_secs(3)));
+    assert!(acdd.wait_for_log(&["voicemail recorded", "stored=true"], Duration::from_secs(15)));
     let wav = dir.0.join("data/voicemail/r1.wav");
     let size = std::fs::metadata(&wav).map(|m| m.len()).unwrap_or(0);
     assert!(
@@ -581,7 +600,7 @@ fn an_operator_picks_up_a_call_ringing_for_another_by_extension() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("running sipp");
-    assert!(acdd.wait_for_log(&["ringing operator", "operator=alice"], Duration::from_secs(5)));
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=alice"], Duration::from_secs(15)));
     // bob (extension 102) picks up what rings for alice (extension 101).
     let picker = format!("{}/tests/sipp/picker.xml", env!("CARGO_MANIFEST_DIR"));
     let picker_dir = dir.0.join("picker");
@@ -631,8 +650,8 @@ fn an_operator_picks_up_a_call_ringing_for_another_by_extension() {
     );
     // alice's phone stopped ringing (CANCEL).
     assert_finished(alice, &acdd);
-    assert!(acdd.wait_for_log(&["call picked up"], Duration::from_secs(2)));
-    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["call picked up"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
 }
 
 #[test]
@@ -676,5 +695,5 @@ fn a_pickup_with_nothing_ringing_is_refused_with_404() {
         String::from_utf8_lossy(&picked.stdout),
         acdd.log_text()
     );
-    assert!(acdd.wait_for_log(&["pickup refused"], Duration::from_secs(2)));
+    assert!(acdd.wait_for_log(&["pickup refused"], Duration::from_secs(15)));
 }

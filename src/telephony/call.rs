@@ -99,6 +99,11 @@ impl Calls {
         Some(call.request)
     }
 
+    /// Whether some call stands in this phase.
+    pub fn any_in(&self, phase: Phase) -> bool {
+        self.by_call_id.values().any(|call| call.phase == phase)
+    }
+
     pub fn len(&self) -> usize {
         self.by_call_id.len()
     }

@@ -7,6 +7,7 @@
 
 mod bridge;
 mod call;
+mod deferred;
 mod inbound;
 mod missed;
 mod pickup;
@@ -130,6 +131,8 @@ pub(crate) struct Telephony {
     pub calls: Calls,
     pub pickups: pickup::Pickups,
     pub loopback: mpsc::UnboundedSender<Input>,
+    /// Actions for requests whose calls are still being stored (`deferred.rs`).
+    pub deferred: Vec<Action>,
 }
 
 /// Starts the telephony task: calls from `inputs`, actions from the engine.
@@ -153,6 +156,7 @@ async fn run(
         calls: Calls::default(),
         pickups: pickup::Pickups::default(),
         loopback,
+        deferred: Vec::new(),
     };
     loop {
         tokio::select! {
@@ -170,11 +174,18 @@ impl Telephony {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
             Input::Leg(leg, event) => self.leg_event(&leg, event),
             Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
+            stored @ Input::Stored { .. } => {
+                self.caller_input(stored);
+                self.run_deferred().await;
+            }
             other => self.caller_input(other),
         }
     }
 
     async fn action(&mut self, action: Action) {
+        if self.defer(&action) {
+            return;
+        }
         match action {
             Action::Offer {
                 offer,
