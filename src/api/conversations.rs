@@ -7,11 +7,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiState;
 use super::auth::OperatorAuth;
+use super::bodies::{self, TransferTo};
 use super::error::ApiError;
 use crate::channels::{FieldProblem, chat, mail_reply};
 use crate::crm::{Conversation, RequestEnd, now_millis};
@@ -40,10 +40,6 @@ async fn held(state: &ApiState, operator: &OperatorAuth, id: i64) -> Result<(Con
     Ok((conversation, request))
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("the body is not valid here: {e}")))
-}
-
 pub async fn show(
     State(state): State<ApiState>,
     operator: OperatorAuth,
@@ -62,30 +58,18 @@ pub async fn show(
     Ok(Json(json!({ "conversation": conversation, "messages": messages })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Reply {
-    text: String,
-}
-
 pub async fn reply(
     State(state): State<ApiState>,
     operator: OperatorAuth,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let reply: Reply = parse(&body)?;
-    if reply.text.trim().is_empty() {
-        return Err(ApiError::Unprocessable(vec![FieldProblem::new(
-            "text",
-            "must not be empty",
-        )]));
-    }
+    let text = bodies::reply_text(&body)?;
     let (conversation, request) = held(&state, &operator, id).await?;
     let message = state
         .ctx
         .store
-        .reply(id, operator.name.clone(), reply.text, now_millis())
+        .reply(id, operator.name.clone(), text, now_millis())
         .await?;
     state.ctx.engine.send(Event::Answered {
         request: RequestId(request as u64),
@@ -121,30 +105,23 @@ pub async fn close(
     Ok(Json(json!({ "conversation": id, "request": request, "closed": true })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Transfer {
-    operator: Option<String>,
-    queue: Option<String>,
-}
-
 pub async fn transfer(
     State(state): State<ApiState>,
     operator: OperatorAuth,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let target: Transfer = parse(&body)?;
+    let target = bodies::transfer_to(&body)?;
     let (conversation, request) = held(&state, &operator, id).await?;
-    let to = match (target.operator, target.queue) {
-        (Some(name), None) => {
+    let to = match target {
+        TransferTo::Operator(name) => {
             let lookup = name.clone();
             let id = state.ctx.engine.query(move |e| e.operator_id(&lookup)).await.flatten();
             TransferTarget::Operator(
                 id.ok_or_else(|| ApiError::Unprocessable(vec![FieldProblem::new("operator", "is not an operator")]))?,
             )
         }
-        (None, Some(name)) => {
+        TransferTo::Queue(name) => {
             let serves = state.ctx.config.load().queues.iter().any(|q| {
                 *q.name.get_ref() == name && q.channels.get_ref().iter().any(|c| c.as_str() == conversation.channel)
             });
@@ -159,12 +136,6 @@ pub async fn transfer(
                     )]));
                 }
             }
-        }
-        _ => {
-            return Err(ApiError::Unprocessable(vec![FieldProblem::new(
-                "operator",
-                "give exactly one of operator or queue",
-            )]));
         }
     };
     state.ctx.engine.send(Event::Transfer {

@@ -6,6 +6,7 @@
 
 mod admin;
 mod auth;
+pub mod bodies;
 mod callbacks;
 mod chat_webhook;
 mod conversations;

@@ -8,6 +8,7 @@ pub mod arrival;
 pub mod chat;
 pub mod form;
 pub mod lmtp;
+pub mod lmtp_dialogue;
 pub mod mail;
 pub mod mail_reply;
 pub mod phone;
