@@ -200,6 +200,28 @@ fn a_call_to_an_unrouted_number_is_refused_with_404() {
     assert_eq!(client.request(&text).unwrap().code, 404);
 }
 
+#[test]
+fn a_trunks_asserted_identity_names_the_caller() {
+    let (dir, acdd) = start("tel-asserted");
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_sees_caller");
+    let mut client = SipClient::udp(acdd.udp);
+    let uri = format!("sip:+4930444444@{}", acdd.udp);
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let text = format!(
+        "INVITE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-pai1\r\n\
+         From: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag=pai1\r\n\
+         P-Asserted-Identity: \"Ann\" <sip:+4930555123@carrier.example>, <tel:+4930555123>\r\n\
+         To: <{uri}>\r\nCall-ID: pai1@test\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len(),
+        local = client.local
+    );
+    client.send(text.as_bytes());
+    assert!(acdd.wait_for_log(&["operator leg failed", "status=486"], Duration::from_secs(15)));
+    // alice's phone saw the asserted number in the INVITE's From.
+    assert_finished(alice, &acdd);
+}
+
 fn assert_finished(phone: Phone, acdd: &Acdd) {
     let (ok, output) = phone.finish();
     assert!(ok, "operator phone scenario failed:\n{output}\n{}", acdd.log_text());
