@@ -1125,3 +1125,70 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
     );
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
 }
+
+/// The RTP port in the SDP of the first INVITE in the SIPp message trace in `dir`.
+fn invite_media_port(dir: &Path) -> Option<u16> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).ok()?;
+        let invite = &text[text.find("INVITE sip:")?..];
+        let line = invite.lines().find(|l| l.starts_with("m=audio "))?;
+        return line.split_whitespace().nth(1)?.parse().ok();
+    }
+    None
+}
+
+#[test]
+fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() {
+    let dir = TestDir::new("tel-leg-ports");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: HOTLINE.into(),
+        // A range of its own: no other acdd takes the freed port meanwhile.
+        listen: "rtp_ports = [41000, 41099]\n".into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let alice = Phone::start_with(&dir.0, &acdd, "alice", "operator_silent", &["-trace_msg"]);
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_answer");
+    // `brisk` rings alice for a second, cancels her, then rings bob, who
+    // answers; the caller talks for 4 s.
+    let (_media, mut caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930888888");
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    let port = invite_media_port(&dir.0.join("alice")).expect("alice's INVITE carried acdd's RTP port");
+    // acdd no longer holds the port of alice's leg (nor its RTCP port above):
+    // this test can bind them while the call goes on.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let freed = loop {
+        let rtp = std::net::UdpSocket::bind(("127.0.0.1", port));
+        let rtcp = std::net::UdpSocket::bind(("127.0.0.1", port + 1));
+        if rtp.is_ok() && rtcp.is_ok() {
+            break true;
+        }
+        if std::time::Instant::now() > deadline || caller.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let talking = caller.try_wait().unwrap().is_none() && !acdd.log_text().contains("caller hung up");
+    assert!(
+        freed && talking,
+        "port {port} of alice's leg is free while the call goes on (freed {freed}, still talking {talking})\n{}",
+        acdd.log_text()
+    );
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "caller: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+}

@@ -119,3 +119,45 @@ impl Telephony {
             .clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missed_settings_follow_the_overflow_chain_to_the_action() {
+        let text = r#"
+[listen]
+sip_udp = "127.0.0.1:5060"
+
+[[operators]]
+id = "alice"
+
+[[queues]]
+name = "first"
+channels = ["phone"]
+operators = ["alice"]
+missed = { action = "queue", queue = "second" }
+
+[[queues]]
+name = "second"
+channels = ["phone"]
+operators = ["alice"]
+missed = { action = "voicemail", max_seconds = 30 }
+
+[[routes.phone]]
+number = "+4930111111"
+queue = "first"
+
+[[routes.phone]]
+number = "+4930222222"
+queue = "second"
+"#;
+        let config = crate::config::parse(Path::new("t.toml"), text).unwrap();
+        let found = |number, kind| missed_queue(&config, number, kind).map(|q| q.name.get_ref().as_str());
+        assert_eq!(found("+4930111111", MissedKind::Voicemail), Some("second"));
+        assert_eq!(found("+4930222222", MissedKind::Voicemail), Some("second"));
+        assert_eq!(found("+4930111111", MissedKind::Hangup), None);
+        assert_eq!(found("+4930333333", MissedKind::Voicemail), None);
+    }
+}

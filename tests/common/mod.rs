@@ -68,6 +68,8 @@ pub struct Setup {
     pub http: bool,
     /// More lines inside `[storage]` (beside `sqlite`).
     pub storage: String,
+    /// More lines inside `[listen]` (e.g. `rtp_ports`).
+    pub listen: String,
 }
 
 pub struct Acdd {
@@ -137,6 +139,7 @@ impl Acdd {
             Some(http) => format!("{tls_listen}http = \"{http}\"\n"),
             None => tls_listen,
         };
+        let tls_listen = format!("{tls_listen}{}", setup.listen);
         let text = format!(
             "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n{tls_listen}\n[storage]\nsqlite = \"{}\"\n{}\n[sip]\n{tls_files}{}\n{OPERATORS}\n{}\n",
             dir.join("data/acdd.db").display(),
