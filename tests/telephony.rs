@@ -984,7 +984,7 @@ fn voicemail_plays_the_greeting_then_records_into_the_voicemail_folder() {
     let greeting = tone_wav(&dir.0, "greeting.wav", 0.6);
     let mailbox = format!(
         "[[queues]]\nname = \"mailbox\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nmax_wait_seconds = 1\n\
-         missed = {{ action = \"voicemail\", max_seconds = 2, greeting = \"{}\" }}\n\n\
+         missed = {{ action = \"voicemail\", max_seconds = 5, greeting = \"{}\" }}\n\n\
          [[routes.phone]]\nnumber = \"+4930999000\"\nqueue = \"mailbox\"\n",
         greeting.display()
     );
@@ -1005,7 +1005,8 @@ fn voicemail_plays_the_greeting_then_records_into_the_voicemail_folder() {
     let greeted = log.find("greeting played").expect("the greeting ended");
     let recording = log.find("recording voicemail").unwrap();
     assert!(greeted < recording, "the greeting came first:\n{log}");
-    // One second of speech (50 packets of 20 ms µ-law) into the recording.
+    // One second of speech (50 packets of 20 ms µ-law) into the recording,
+    // which lasts 5 s from its start.
     let port = wait_for_media_port(&dir.0, &acdd);
     for sequence in 0..50u16 {
         let mut packet = vec![0x80, 0x00];
