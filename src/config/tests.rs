@@ -162,14 +162,24 @@ fn greeting_and_announcement_must_be_playable_wav_files_of_their_action() {
     let missing = dir.path().join("missing.wav");
     let with = |missed: String| format!("{BASE}missed = {{ {missed} }}\n");
     let ok = |missed: String| parse(Path::new("t"), &with(missed)).unwrap();
-    ok(format!(
+    let config = ok(format!(
         "action = \"voicemail\", greeting = {:?}",
         good.display().to_string()
     ));
-    ok(format!(
+    assert!(
+        config.summary().contains("missed: voicemail after greeting"),
+        "{}",
+        config.summary()
+    );
+    let config = ok(format!(
         "action = \"hangup\", announcement = {:?}",
         good.display().to_string()
     ));
+    assert!(
+        config.summary().contains("missed: hang up after announcement"),
+        "{}",
+        config.summary()
+    );
     let e = error_of(&with(format!(
         "action = \"voicemail\", greeting = {:?}",
         text.display().to_string()
