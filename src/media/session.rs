@@ -359,25 +359,27 @@ impl MediaSession {
 
     /// Ends the leg and frees its ports (done when this returns).
     pub async fn remove_leg(&mut self, leg: LegId) -> Result<(), MediaError> {
-        let receiver = self.end_leg(leg)?;
-        receiver.await.map_err(|_| MediaError::Ended)
+        let state = self.legs.remove(&leg).ok_or(MediaError::UnknownLeg(leg))?;
+        let (done, receiver) = oneshot::channel();
+        self.send(Command::RemoveLeg { id: leg, done })?;
+        let ended = receiver.await.map_err(|_| MediaError::Ended);
+        self.removed += state.counters.snapshot();
+        self.service.unregister(state.registry_key);
+        ended
     }
 
     /// Ends the leg without waiting: the session task closes its sockets and
     /// gives its ports back to the pool as soon as it gets to the command.
     /// For a leg dropped while the call goes on (an operator who declined,
-    /// rang out or lost a ring-all race), from code that cannot wait.
+    /// rang out or lost a ring-all race), from code that cannot wait. The
+    /// leg's counters are added to [`totals`](Self::totals) now, so a packet
+    /// the task still counts before the command is missed there.
     pub fn release_leg(&mut self, leg: LegId) -> Result<(), MediaError> {
-        self.end_leg(leg).map(drop)
-    }
-
-    fn end_leg(&mut self, leg: LegId) -> Result<oneshot::Receiver<()>, MediaError> {
         let state = self.legs.remove(&leg).ok_or(MediaError::UnknownLeg(leg))?;
         self.removed += state.counters.snapshot();
         self.service.unregister(state.registry_key);
-        let (done, receiver) = oneshot::channel();
-        self.send(Command::RemoveLeg { id: leg, done })?;
-        Ok(receiver)
+        let (done, _) = oneshot::channel();
+        self.send(Command::RemoveLeg { id: leg, done })
     }
 
     /// How long the leg has sent no RTP (for a media timeout: a caller gone
