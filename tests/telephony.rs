@@ -719,3 +719,499 @@ fn a_pickup_with_nothing_ringing_is_refused_with_404() {
     );
     assert!(acdd.wait_for_log(&["pickup refused"], Duration::from_secs(15)));
 }
+
+/// A SIPp trunk caller running `scenario` to `number` from `ip`, in its own
+/// folder `dir/name` (so that its logs stay apart).
+fn spawn_caller(dir: &Path, acdd: &Acdd, scenario: &str, number: &str, ip: &str, name: &str) -> Child {
+    require_program("sipp", "sip-tester");
+    let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
+    let work = dir.join(name);
+    std::fs::create_dir_all(&work).unwrap();
+    let port = free_port("127.0.0.1").to_string();
+    Command::new("timeout")
+        .args(["30", "sipp", "-sf", &scenario, "-s", number, "-m", "1"])
+        .args(["-i", ip, "-p", &port, "-timeout", "20s", "-trace_err", "-nostdin"])
+        .arg(acdd.udp.to_string())
+        .current_dir(&work)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running sipp")
+}
+
+/// Operator `user` (password `user-secret`) dialling `number` from `ip` with
+/// SIPp's `scenario`, in the folder `dir/name`; waits for the scenario's end.
+fn dial_as(
+    dir: &Path,
+    acdd: &Acdd,
+    scenario: &str,
+    number: &str,
+    user: &str,
+    ip: &str,
+    name: &str,
+) -> std::process::Output {
+    require_program("sipp", "sip-tester");
+    let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
+    let work = dir.join(name);
+    std::fs::create_dir_all(&work).unwrap();
+    let port = free_port("127.0.0.1").to_string();
+    let secret = format!("{user}-secret");
+    Command::new("timeout")
+        .args([
+            "30", "sipp", "-sf", &scenario, "-s", number, "-au", user, "-ap", &secret, "-m", "1",
+        ])
+        .args(["-i", ip, "-p", &port, "-timeout", "20s", "-trace_err", "-nostdin"])
+        .arg(acdd.udp.to_string())
+        .current_dir(&work)
+        .output()
+        .expect("running sipp")
+}
+
+fn assert_succeeded(what: &str, output: &std::process::Output, acdd: &Acdd) {
+    assert!(
+        output.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+}
+
+/// Three more operators sharing the pickup group `front`; carol and erin
+/// each answer for a queue that allows pickup. Trunks call from 127.0.0.2.
+const FRONT: &str = r#"
+[[trunks]]
+name = "local"
+sources = ["127.0.0.2/32"]
+
+[[operators]]
+id = "carol"
+extension = "103"
+sip_username = "carol"
+sip_password = "carol-secret"
+groups = ["front"]
+
+[[operators]]
+id = "dave"
+extension = "104"
+sip_username = "dave"
+sip_password = "dave-secret"
+groups = ["front"]
+
+[[operators]]
+id = "erin"
+extension = "105"
+sip_username = "erin"
+sip_password = "erin-secret"
+groups = ["front"]
+
+[[queues]]
+name = "front1"
+channels = ["phone"]
+operators = ["carol"]
+pickup = true
+check_availability = false
+wrap_up_seconds = 0
+
+[[routes.phone]]
+number = "+4930131313"
+queue = "front1"
+
+[[queues]]
+name = "front2"
+channels = ["phone"]
+operators = ["erin"]
+pickup = true
+check_availability = false
+wrap_up_seconds = 0
+
+[[routes.phone]]
+number = "+4930141414"
+queue = "front2"
+"#;
+
+#[test]
+fn group_pickup_takes_the_oldest_call_ringing_in_the_pickers_groups() {
+    let dir = TestDir::new("tel-group-pickup");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: FRONT.into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_silent");
+    let erin = Phone::start(&dir.0, &acdd, "erin", "operator_silent");
+    // The first call rings carol, the second erin.
+    let first = spawn_caller(&dir.0, &acdd, "trunk_call", "+4930131313", "127.0.0.2", "first");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=carol"], Duration::from_secs(15)));
+    let second = spawn_caller(&dir.0, &acdd, "trunk_call", "+4930141414", "127.0.0.2", "second");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=erin"], Duration::from_secs(15)));
+    // bob is in no group: nothing rings for him to pick up.
+    let refused = dial_as(&dir.0, &acdd, "picker_refused", "*8", "bob", "127.0.0.1", "bob");
+    assert_succeeded("bob's *8 is refused", &refused, &acdd);
+    assert!(!acdd.log_text().contains("call picked up"), "{}", acdd.log_text());
+    // dave shares carol's and erin's group: *8 takes the oldest, the first call.
+    let picked = dial_as(&dir.0, &acdd, "picker", "*8", "dave", "127.0.0.1", "dave-1");
+    assert_succeeded("dave's first *8", &picked, &acdd);
+    let log = acdd.log_text();
+    let line = log.lines().find(|l| l.contains("call picked up")).unwrap_or_default();
+    assert!(
+        line.contains("request=1 "),
+        "the oldest call was picked up first:\n{log}"
+    );
+    let output = first.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "first caller: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_finished(carol, &acdd);
+    // The second call rang on meanwhile; dave, free again, takes it too.
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
+    let picked = dial_as(&dir.0, &acdd, "picker", "*8", "dave", "127.0.0.1", "dave-2");
+    assert_succeeded("dave's second *8", &picked, &acdd);
+    let output = second.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "second caller: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_finished(erin, &acdd);
+    let log = acdd.log_text();
+    let picks: Vec<&str> = log.lines().filter(|l| l.contains("call picked up")).collect();
+    assert_eq!(picks.len(), 2, "{log}");
+    assert!(picks[1].contains("request=2 "), "{log}");
+}
+
+#[test]
+fn a_pickup_from_a_queue_that_does_not_allow_it_is_refused_and_the_call_rings_on() {
+    let dir = TestDir::new("tel-pickup-closed");
+    let closed = "[[trunks]]\nname = \"local\"\nsources = [\"127.0.0.2/32\"]\n\n[[queues]]\nname = \"closed\"\nchannels = [\"phone\"]\n\
+                  operators = [\"alice\"]\npickup = false\ncheck_availability = false\nmax_wait_seconds = 10\n\n\
+                  [[routes.phone]]\nnumber = \"+4930151515\"\nqueue = \"closed\"\n";
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: closed.into(),
+        http: true,
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
+    let caller = spawn_caller(&dir.0, &acdd, "trunk_missed", "+4930151515", "127.0.0.2", "caller");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=alice"], Duration::from_secs(15)));
+    let refused = dial_as(&dir.0, &acdd, "picker_refused", "**101", "bob", "127.0.0.1", "bob");
+    assert_succeeded("bob's **101 is refused with 404", &refused, &acdd);
+    assert!(acdd.wait_for_log(&["pickup refused"], Duration::from_secs(15)));
+    // alice's phone still rings: her offer still holds her phone capacity.
+    assert_eq!(alice_phone_load(&acdd), 1.0, "alice is still being offered the call");
+    assert!(!acdd.log_text().contains("call picked up"));
+    // It rings until the queue's maximum wait, then the missed action hangs up (480).
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "caller: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert_finished(alice, &acdd);
+    assert!(acdd.wait_for_log(&["missed call: hanging up", "MaxWait"], Duration::from_secs(15)));
+}
+
+#[test]
+fn evenly_gives_the_next_call_to_the_operator_after_the_last_one() {
+    let dir = TestDir::new("tel-evenly");
+    let round = "[[queues]]\nname = \"round\"\nchannels = [\"phone\"]\noperators = [\"alice\", \"bob\"]\nmode = \"evenly\"\n\
+                 check_availability = false\nwrap_up_seconds = 0\nresponsible_first = false\n\n[[routes.phone]]\nnumber = \"+4930161616\"\nqueue = \"round\"\n";
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: format!("{HOTLINE}\n{round}"),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    // Both calls come from the same number, whose first operator becomes its
+    // responsible: the queue does not prefer the responsible, so only the
+    // mode decides. Each phone answers one call only: a second call to the same operator
+    // would ring a phone that no longer answers, and the caller would fail.
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_answer");
+    for _ in 0..2 {
+        let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930161616");
+        assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+        assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
+    }
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+    let log = acdd.log_text();
+    let rung: Vec<&str> = log.lines().filter(|l| l.contains("ringing operator")).collect();
+    assert_eq!(rung.len(), 2, "{log}");
+    assert_ne!(
+        rung[0].contains("operator=alice"),
+        rung[1].contains("operator=alice"),
+        "the two calls went to two operators:\n{log}"
+    );
+    assert_eq!(log.matches("call bridged").count(), 2, "{log}");
+}
+
+#[test]
+fn a_call_from_an_operator_to_anything_but_a_pickup_code_gets_480() {
+    let (dir, acdd) = start("tel-operator-call");
+    // The trunk is 127.0.0.1 here, so bob authenticates from 127.0.0.2.
+    for (number, name) in [
+        ("+4930111111", "routed"),
+        ("+4930999999", "unrouted"),
+        ("102", "extension"),
+    ] {
+        let output = dial_as(&dir.0, &acdd, "operator_refused", number, "bob", "127.0.0.2", name);
+        assert_succeeded(&format!("bob dialling {number} gets 480"), &output, &acdd);
+    }
+    assert_eq!(
+        acdd.log_text()
+            .matches("calls from operators are not carried yet")
+            .count(),
+        3,
+        "{}",
+        acdd.log_text()
+    );
+    assert!(!acdd.log_text().contains("call queued"));
+}
+
+/// `seconds` of a 440 Hz tone as a µ-law WAV in `dir`.
+fn tone_wav(dir: &Path, name: &str, seconds: f64) -> std::path::PathBuf {
+    let samples = (8000.0 * seconds) as usize;
+    let tone: Vec<i16> = (0..samples)
+        .map(|i| ((i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin() * 8000.0) as i16)
+        .collect();
+    acdd::media::write_g711_wav(&dir.join(name), acdd::media::G711::Ulaw, &tone).unwrap()
+}
+
+/// Counts 20 ms G.711 packets arriving at `media` (up to 15 s for the first,
+/// then until 500 ms pass without one).
+fn count_packets(media: &std::net::UdpSocket) -> usize {
+    let mut buffer = [0u8; 2048];
+    media.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut heard = match media.recv_from(&mut buffer) {
+        Ok((n, _)) if n == 12 + 160 => 1,
+        _ => return 0,
+    };
+    media.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    while let Ok((n, _)) = media.recv_from(&mut buffer) {
+        if n == 12 + 160 {
+            heard += 1;
+        }
+    }
+    heard
+}
+
+#[test]
+fn voicemail_plays_the_greeting_then_records_into_the_voicemail_folder() {
+    let dir = TestDir::new("tel-greeting");
+    let greeting = tone_wav(&dir.0, "greeting.wav", 0.6);
+    let mailbox = format!(
+        "[[queues]]\nname = \"mailbox\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nmax_wait_seconds = 1\n\
+         missed = {{ action = \"voicemail\", max_seconds = 5, greeting = \"{}\" }}\n\n\
+         [[routes.phone]]\nnumber = \"+4930999000\"\nqueue = \"mailbox\"\n",
+        greeting.display()
+    );
+    let messages = dir.0.join("messages");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: format!("{HOTLINE}\n{mailbox}"),
+        storage: format!("voicemail_dir = \"{}\"\n", messages.display()),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930999000");
+    // 0.6 s of greeting: 30 packets of 20 ms, all before the recording starts.
+    let heard = count_packets(&media);
+    assert!(heard >= 25, "greeting packets heard: {heard}\n{}", acdd.log_text());
+    assert!(acdd.wait_for_log(&["recording voicemail"], Duration::from_secs(15)));
+    let log = acdd.log_text();
+    let greeted = log.find("greeting played").expect("the greeting ended");
+    let recording = log.find("recording voicemail").unwrap();
+    assert!(greeted < recording, "the greeting came first:\n{log}");
+    // One second of speech (50 packets of 20 ms µ-law) into the recording,
+    // which lasts 5 s from its start.
+    let port = wait_for_media_port(&dir.0, &acdd);
+    for sequence in 0..50u16 {
+        let mut packet = vec![0x80, 0x00];
+        packet.extend_from_slice(&sequence.to_be_bytes());
+        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
+        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        packet.extend(std::iter::repeat_n(0x7fu8, 160));
+        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert!(acdd.wait_for_log(&["voicemail recorded", "stored=true"], Duration::from_secs(15)));
+    let wav = messages.join("r1.wav");
+    let size = std::fs::metadata(&wav).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size >= 44 + 8000,
+        "a second of G.711 in {}: {size} bytes",
+        wav.display()
+    );
+    assert!(!dir.0.join("data/voicemail").exists(), "not in the default folder");
+}
+
+#[test]
+fn a_hangup_announcement_is_heard_then_bye_arrives() {
+    let dir = TestDir::new("tel-announcement");
+    let announcement = tone_wav(&dir.0, "closed.wav", 1.0);
+    let farewell = format!(
+        "[[queues]]\nname = \"farewell\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nmax_wait_seconds = 1\n\
+         missed = {{ action = \"hangup\", announcement = \"{}\" }}\n\n\
+         [[routes.phone]]\nnumber = \"+4930171717\"\nqueue = \"farewell\"\n",
+        announcement.display()
+    );
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: format!("{HOTLINE}\n{farewell}"),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    // Answered (200) for the announcement, then acdd's BYE.
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930171717");
+    let heard = count_packets(&media);
+    assert!(
+        heard >= 45,
+        "announcement packets heard (1 s): {heard}\n{}",
+        acdd.log_text()
+    );
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the caller got BYE: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert!(acdd.wait_for_log(&["announcement played, hanging up"], Duration::from_secs(15)));
+}
+
+#[test]
+fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
+    let _alias = common::baresip::LoopbackAlias::ensure();
+    let (dir, acdd) = start("tel-baresip");
+    let phone = common::baresip::Baresip::start(&dir.0, &acdd, "alice", 30);
+    assert!(
+        acdd.wait_for_log(
+            &["registration changed", "alice", "contacts=1"],
+            Duration::from_secs(15)
+        ),
+        "baresip did not register:\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    // `desk` rings alice first; baresip answers by itself.
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
+    // The caller speaks for 2 s while counting what comes back: baresip's
+    // 440 Hz sine, relayed by acdd (nothing else plays to a bridged caller).
+    media.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    let (mut heard, mut tones) = (0, 0);
+    let mut buffer = [0u8; 2048];
+    for sequence in 0..100u16 {
+        let mut packet = vec![0x80, 0x00];
+        packet.extend_from_slice(&sequence.to_be_bytes());
+        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
+        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        packet.extend(std::iter::repeat_n(0xffu8, 160));
+        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
+        while let Ok((n, from)) = media.recv_from(&mut buffer) {
+            assert_eq!(from.port(), port, "RTP comes from acdd's port for the caller");
+            if n > 12 && buffer[1] & 0x7f == 0 {
+                heard += 1;
+                // A sine's samples vary; silence is one repeated byte.
+                let payload = &buffer[12..n];
+                if payload.iter().any(|b| *b != payload[0]) {
+                    tones += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        heard >= 50 && tones >= 50,
+        "baresip's audio reached the caller through acdd: {heard} PCMU packets, {tones} with a tone\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "caller: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
+}
+
+/// The RTP port in the SDP of the first INVITE in the SIPp message trace in `dir`.
+fn invite_media_port(dir: &Path) -> Option<u16> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).ok()?;
+        let invite = &text[text.find("INVITE sip:")?..];
+        let line = invite.lines().find(|l| l.starts_with("m=audio "))?;
+        return line.split_whitespace().nth(1)?.parse().ok();
+    }
+    None
+}
+
+#[test]
+fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() {
+    let dir = TestDir::new("tel-leg-ports");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: HOTLINE.into(),
+        // A range of its own: no other acdd takes the freed port meanwhile.
+        listen: "rtp_ports = [41000, 41099]\n".into(),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    let alice = Phone::start_with(&dir.0, &acdd, "alice", "operator_silent", &["-trace_msg"]);
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_answer");
+    // `brisk` rings alice for a second, cancels her, then rings bob, who
+    // answers; the caller talks for 4 s.
+    let (_media, mut caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930888888");
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    let port = invite_media_port(&dir.0.join("alice")).expect("alice's INVITE carried acdd's RTP port");
+    // acdd no longer holds the port of alice's leg (nor its RTCP port above):
+    // this test can bind them while the call goes on.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let freed = loop {
+        let rtp = std::net::UdpSocket::bind(("127.0.0.1", port));
+        let rtcp = std::net::UdpSocket::bind(("127.0.0.1", port + 1));
+        if rtp.is_ok() && rtcp.is_ok() {
+            break true;
+        }
+        if std::time::Instant::now() > deadline || caller.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let talking = caller.try_wait().unwrap().is_none() && !acdd.log_text().contains("caller hung up");
+    assert!(
+        freed && talking,
+        "port {port} of alice's leg is free while the call goes on (freed {freed}, still talking {talking})\n{}",
+        acdd.log_text()
+    );
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "caller: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert_finished(alice, &acdd);
+    assert_finished(bob, &acdd);
+}

@@ -86,6 +86,24 @@ pub struct Storage {
     /// Every engine input and output, as JSON lines (`acdd replay` reads it).
     #[serde(default = "default_event_log")]
     pub event_log: PathBuf,
+    /// Where voicemail recordings go; default `voicemail/` beside `sqlite`.
+    pub voicemail_dir: Option<PathBuf>,
+}
+
+impl Storage {
+    /// The folder of voicemail recordings (`voicemail_dir`, else
+    /// `voicemail/` in the directory of the SQLite file).
+    pub fn voicemail_dir(&self) -> PathBuf {
+        match &self.voicemail_dir {
+            Some(dir) => dir.clone(),
+            None => self
+                .sqlite
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join("voicemail"),
+        }
+    }
 }
 
 fn default_event_log() -> PathBuf {
@@ -102,6 +120,7 @@ impl Default for Storage {
             sqlite: default_sqlite(),
             postgres: None,
             event_log: default_event_log(),
+            voicemail_dir: None,
         }
     }
 }
@@ -256,7 +275,9 @@ pub struct Missed {
     /// Longest voicemail recording.
     #[serde(default = "default_voicemail_seconds")]
     pub max_seconds: u32,
+    /// `voicemail`: played (WAV, G.711 or 16-bit PCM at 8 kHz) before recording.
     pub greeting: Option<PathBuf>,
+    /// `hangup`: played (same formats) before the BYE; the caller is answered for it.
     pub announcement: Option<PathBuf>,
 }
 

@@ -29,7 +29,10 @@ impl Config {
             };
             let missed = q.missed.get_ref();
             let missed = match missed.action {
-                MissedKind::Voicemail => "voicemail".to_string(),
+                MissedKind::Voicemail => match &missed.greeting {
+                    Some(file) => format!("voicemail after greeting {}", file.display()),
+                    None => "voicemail".to_string(),
+                },
                 MissedKind::Forward => format!(
                     "forward to {}",
                     missed.to.as_ref().map(|t| t.get_ref().as_str()).unwrap_or("")
@@ -38,7 +41,10 @@ impl Config {
                     "overflow to queue {}",
                     missed.queue.as_ref().map(|t| t.get_ref().as_str()).unwrap_or("")
                 ),
-                MissedKind::Hangup => "hang up".to_string(),
+                MissedKind::Hangup => match &missed.announcement {
+                    Some(file) => format!("hang up after announcement {}", file.display()),
+                    None => "hang up".to_string(),
+                },
             };
             let _ = writeln!(
                 s,

@@ -153,6 +153,85 @@ fn missed_action_fields() {
 }
 
 #[test]
+fn greeting_and_announcement_must_be_playable_wav_files_of_their_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let good =
+        crate::media::write_g711_wav(&dir.path().join("hello.wav"), crate::media::G711::Alaw, &[0; 800]).unwrap();
+    let text = dir.path().join("notes.wav");
+    std::fs::write(&text, "not audio").unwrap();
+    let missing = dir.path().join("missing.wav");
+    let with = |missed: String| format!("{BASE}missed = {{ {missed} }}\n");
+    let ok = |missed: String| parse(Path::new("t"), &with(missed)).unwrap();
+    let config = ok(format!(
+        "action = \"voicemail\", greeting = {:?}",
+        good.display().to_string()
+    ));
+    assert!(
+        config.summary().contains("missed: voicemail after greeting"),
+        "{}",
+        config.summary()
+    );
+    let config = ok(format!(
+        "action = \"hangup\", announcement = {:?}",
+        good.display().to_string()
+    ));
+    assert!(
+        config.summary().contains("missed: hang up after announcement"),
+        "{}",
+        config.summary()
+    );
+    let e = error_of(&with(format!(
+        "action = \"voicemail\", greeting = {:?}",
+        text.display().to_string()
+    )));
+    assert!(
+        e.reason.contains("missed greeting cannot be played") && e.reason.contains("notes.wav"),
+        "{e}"
+    );
+    assert!(e.reason.contains("not a WAV file"), "{e}");
+    let e = error_of(&with(format!(
+        "action = \"hangup\", announcement = {:?}",
+        missing.display().to_string()
+    )));
+    assert!(
+        e.reason.contains("missed announcement cannot be played") && e.reason.contains("missing.wav"),
+        "{e}"
+    );
+    let e = error_of(&with(format!(
+        "action = \"hangup\", greeting = {:?}",
+        good.display().to_string()
+    )));
+    assert!(
+        e.reason.contains("`greeting` only goes with action \"voicemail\""),
+        "{e}"
+    );
+    let e = error_of(&with(format!(
+        "action = \"voicemail\", announcement = {:?}",
+        good.display().to_string()
+    )));
+    assert!(
+        e.reason.contains("`announcement` only goes with action \"hangup\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_voicemail_folder_defaults_to_beside_the_database() {
+    let config = parse(
+        Path::new("t"),
+        &format!("[storage]\nsqlite = \"/var/lib/acdd/acdd.db\"\n{BASE}"),
+    )
+    .unwrap();
+    assert_eq!(config.storage.voicemail_dir(), Path::new("/var/lib/acdd/voicemail"));
+    let config = parse(
+        Path::new("t"),
+        &format!("[storage]\nvoicemail_dir = \"/srv/voicemail\"\n{BASE}"),
+    )
+    .unwrap();
+    assert_eq!(config.storage.voicemail_dir(), Path::new("/srv/voicemail"));
+}
+
+#[test]
 fn bad_values_and_syntax() {
     let e = error_of(
         &BASE

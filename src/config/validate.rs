@@ -322,6 +322,25 @@ fn check_missed(config: &Config, q: &Queue) -> Result<(), Problem> {
         }
         _ => {}
     }
+    let files = [
+        ("greeting", &missed.greeting, MissedKind::Voicemail, "voicemail"),
+        ("announcement", &missed.announcement, MissedKind::Hangup, "hangup"),
+    ];
+    for (key, file, kind, action) in files {
+        let Some(file) = file else { continue };
+        if missed.action != kind {
+            return Err(problem(
+                &q.missed,
+                format!("queue {name:?}: missed `{key}` only goes with action \"{action}\""),
+            ));
+        }
+        if let Err(error) = crate::media::Prompt::load(file) {
+            return Err(problem(
+                &q.missed,
+                format!("queue {name:?}: missed {key} cannot be played: {error}"),
+            ));
+        }
+    }
     if missed.action == MissedKind::Voicemail && missed.max_seconds == 0 {
         return Err(problem(
             &q.missed,

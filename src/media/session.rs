@@ -368,6 +368,20 @@ impl MediaSession {
         ended
     }
 
+    /// Ends the leg without waiting: the session task closes its sockets and
+    /// gives its ports back to the pool as soon as it gets to the command.
+    /// For a leg dropped while the call goes on (an operator who declined,
+    /// rang out or lost a ring-all race), from code that cannot wait. The
+    /// leg's counters are added to [`totals`](Self::totals) now, so a packet
+    /// the task still counts before the command is missed there.
+    pub fn release_leg(&mut self, leg: LegId) -> Result<(), MediaError> {
+        let state = self.legs.remove(&leg).ok_or(MediaError::UnknownLeg(leg))?;
+        self.removed += state.counters.snapshot();
+        self.service.unregister(state.registry_key);
+        let (done, _) = oneshot::channel();
+        self.send(Command::RemoveLeg { id: leg, done })
+    }
+
     /// How long the leg has sent no RTP (for a media timeout: a caller gone
     /// without a BYE); `None` before its first packet.
     pub fn silent_for(&self, leg: LegId) -> Option<Duration> {
@@ -423,3 +437,41 @@ const _: () = {
     send::<oneshot::Receiver<Result<Recording, MediaError>>>();
     shared::<MediaService>();
 };
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::super::MediaConfig;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_released_leg_gives_its_ports_back_while_the_session_goes_on() {
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let service = MediaService::new(MediaConfig {
+            bind: ip,
+            advertise: ip,
+            rtp_ports: [43100, 43107],
+        })
+        .unwrap();
+        let mut session = service.session();
+        let caller = session.add_leg().unwrap();
+        let operator = session.add_leg().unwrap();
+        assert_eq!(service.pool().in_use(), 2);
+        session.release_leg(operator).unwrap();
+        assert!(session.stats(operator).is_none(), "the leg is gone at once");
+        assert!(matches!(session.release_leg(operator), Err(MediaError::UnknownLeg(_))));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while service.pool().in_use() > 1 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(
+            service.pool().in_use(),
+            1,
+            "the operator's ports are free, the caller's kept"
+        );
+        assert!(session.local_port(caller).is_ok());
+        session.stop().await;
+        assert_eq!(service.pool().in_use(), 0);
+    }
+}

@@ -68,7 +68,7 @@ impl Telephony {
             return;
         };
         if call.phase != Phase::Bridged(offer) {
-            call.legs.remove(&offer);
+            super::ring::release(&call_id, call, offer);
             return;
         }
         let _ = self.control.send(CallCommand::Hangup {

@@ -19,7 +19,8 @@ pub(crate) enum Phase {
     Bridged(OfferId),
     /// An operator picked it up with their own INVITE (bridged with it).
     PickedUp,
-    /// Nobody took it: the caller is recorded (the request has ended).
+    /// Nobody took it (the request has ended): the caller hears a greeting or
+    /// an announcement, or is recorded.
     Voicemail,
 }
 

@@ -104,7 +104,7 @@ impl Telephony {
             Input::Stored { call_id, result } => self.stored(call_id, result),
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
-            Input::Leg(..) | Input::VoicemailDone(_) | Input::Pickup { .. } => {}
+            Input::Leg(..) | Input::VoicemailDone(_) | Input::Played { .. } | Input::Pickup { .. } => {}
         }
     }
 

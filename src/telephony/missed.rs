@@ -1,13 +1,14 @@
 //! Engine actions on calls that nobody took (`RunMissed`). `voicemail`:
-//! answer (if not yet), record the caller to `<storage dir>/voicemail/r<request>.wav`
-//! up to the queue's `missed.max_seconds`, attach it to the request
-//! (`Store::attach_recording`), then BYE. `hangup` ends the call (480 before
-//! an answer, BYE after). Not carried yet: the voicemail greeting, the
-//! hang-up announcement and `forward`, which hangs up with a warning.
+//! answer (if not yet), play the queue's `greeting` if any (`announce.rs`),
+//! record the caller to `<voicemail_dir>/r<request>.wav` up to the queue's
+//! `missed.max_seconds`, attach it to the request (`Store::attach_recording`),
+//! then BYE. `hangup` ends the call (480 before an answer, BYE after), after
+//! playing the queue's `announcement` if any (answering the caller for it).
+//! Not carried yet: `forward`, which hangs up with a warning.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use super::announce::{AfterPlay, missed_queue};
 use super::call::Phase;
 use super::{Input, Telephony};
 use crate::config::schema::MissedKind;
@@ -34,7 +35,19 @@ impl Telephony {
                 Ok(()) => return,
                 Err(error) => tracing::warn!(%call_id, %error, "voicemail failed: hanging up"),
             }
-        } else if !matches!(missed, MissedAction::Hangup) {
+        } else if matches!(missed, MissedAction::Hangup) {
+            let number = self
+                .calls
+                .get_mut(&call_id)
+                .map(|c| c.number.clone())
+                .unwrap_or_default();
+            if let Some(file) = self.hangup_announcement(&number) {
+                match self.play_then(&call_id, &file, AfterPlay::Hangup) {
+                    Ok(()) => return,
+                    Err(error) => tracing::warn!(%call_id, %error, "hang-up announcement failed"),
+                }
+            }
+        } else {
             tracing::warn!(%call_id, ?missed, "missed-call action not carried by telephony yet: hanging up");
         }
         self.calls.remove(&call_id);
@@ -42,7 +55,28 @@ impl Telephony {
         let _ = self.control.send(CallCommand::Hangup { call_id });
     }
 
+    /// Answers, then plays the greeting (and records after it) or records now.
     fn voicemail(&mut self, call_id: &str, request: RequestId) -> Result<(), String> {
+        let number = self
+            .calls
+            .get_mut(call_id)
+            .map(|c| c.number.clone())
+            .unwrap_or_default();
+        let greeting = {
+            let config = self.ctx.config.load();
+            missed_queue(&config, &number, MissedKind::Voicemail).and_then(|q| q.missed.get_ref().greeting.clone())
+        };
+        if let Some(file) = greeting {
+            match self.play_then(call_id, &file, AfterPlay::Record(request)) {
+                Ok(()) => return Ok(()),
+                Err(error) => tracing::warn!(%call_id, %error, "voicemail greeting failed: recording without it"),
+            }
+        }
+        self.record_voicemail(call_id, request)
+    }
+
+    /// Answers the caller if needed and records them.
+    pub(super) fn record_voicemail(&mut self, call_id: &str, request: RequestId) -> Result<(), String> {
         let (directory, max) = {
             let config = self.ctx.config.load();
             let number = self
@@ -50,30 +84,14 @@ impl Telephony {
                 .get_mut(call_id)
                 .map(|c| c.number.clone())
                 .unwrap_or_default();
-            let max = config
-                .routes
-                .phone
-                .iter()
-                .find(|r| r.number.get_ref() == &number)
-                .and_then(|route| config.queues.iter().find(|q| q.name.get_ref() == route.queue.get_ref()))
-                .map(|q| q.missed.get_ref())
-                .filter(|m| m.action == MissedKind::Voicemail)
-                .map_or(120, |m| m.max_seconds);
-            let base = config.storage.sqlite.parent().map(PathBuf::from).unwrap_or_default();
-            (base.join("voicemail"), Duration::from_secs(max.into()))
+            let max =
+                missed_queue(&config, &number, MissedKind::Voicemail).map_or(120, |q| q.missed.get_ref().max_seconds);
+            (config.storage.voicemail_dir(), Duration::from_secs(max.into()))
         };
         std::fs::create_dir_all(&directory).map_err(|e| e.to_string())?;
         let path = directory.join(format!("r{}.wav", request.0));
+        self.answer_caller(call_id)?;
         let call = self.calls.get_mut(call_id).ok_or("call gone")?;
-        if !call.answered {
-            let sdp = call.media.local_sdp(call.caller).map_err(|e| e.to_string())?;
-            call.answered = true;
-            let _ = self.control.send(CallCommand::Respond {
-                call_id: call_id.to_string(),
-                status: 200,
-                sdp: Some(sdp),
-            });
-        }
         call.media.silence(call.caller).map_err(|e| e.to_string())?;
         let done = call.media.record(call.caller, &path, max).map_err(|e| e.to_string())?;
         call.phase = Phase::Voicemail;

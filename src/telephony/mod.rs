@@ -3,8 +3,10 @@
 //! task (`run`) owns every call's state (`call.rs`) and carries out the
 //! engine's phone actions through the core's `CallControl`: the caller's leg
 //! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`) and
-//! missed calls (`missed.rs`). It translates; the engine decides.
+//! missed calls (`missed.rs`, with greetings and announcements in
+//! `announce.rs`). It translates; the engine decides.
 
+mod announce;
 mod bridge;
 mod call;
 mod deferred;
@@ -35,6 +37,12 @@ pub enum Input {
     /// The voicemail recording of this call ended (at its maximum length, or
     /// because the caller hung up).
     VoicemailDone(String),
+    /// A greeting or announcement to a missed caller ended (`announce.rs`).
+    Played {
+        call_id: String,
+        then: announce::AfterPlay,
+        end: crate::media::PlayEnd,
+    },
     /// An operator dialled the pickup code (`*8`: their groups; `**EXT`:
     /// the operator with that extension).
     Pickup { call: IncomingCall, operator: String },
@@ -45,9 +53,9 @@ pub enum Input {
     },
 }
 
-/// The SIP core's side of the seam: takes trunk calls to routed numbers,
-/// refuses what telephony cannot route (404) or does not carry yet
-/// (calls from operators: 480).
+/// The SIP core's side of the seam: takes trunk calls to routed numbers
+/// and operators' pickup codes; refuses trunk calls to other numbers (404)
+/// and operators' calls to anything but a pickup code (480: not carried).
 pub struct Seam {
     routed: HashSet<String>,
     inputs: mpsc::UnboundedSender<Input>,
@@ -55,9 +63,6 @@ pub struct Seam {
 
 impl IncomingCalls for Seam {
     fn offer(&mut self, call: &IncomingCall) -> CallVerdict {
-        if !self.routed.contains(&call.number) && !pickup::is_pickup(&call.number) {
-            return CallVerdict::Reject { status: 404 };
-        }
         match &call.caller {
             Caller::Operator(operator) if pickup::is_pickup(&call.number) => {
                 match self.inputs.send(Input::Pickup {
@@ -68,9 +73,14 @@ impl IncomingCalls for Seam {
                     Err(_) => CallVerdict::Reject { status: 503 },
                 }
             }
+            // Operators dial pickup codes only (whatever the number, routed or not).
             Caller::Operator(_) => {
                 tracing::info!(caller = ?call.caller, number = %call.number, status = 480, "incoming call refused: calls from operators are not carried yet");
                 CallVerdict::Reject { status: 480 }
+            }
+            Caller::Trunk(_) if !self.routed.contains(&call.number) => {
+                tracing::info!(caller = ?call.caller, number = %call.number, status = 404, "incoming call refused: number not routed");
+                CallVerdict::Reject { status: 404 }
             }
             Caller::Trunk(_) => match self.inputs.send(Input::Incoming(call.clone())) {
                 Ok(()) => CallVerdict::Pending,
@@ -174,6 +184,7 @@ impl Telephony {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
             Input::Leg(leg, event) => self.leg_event(&leg, event),
             Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
+            Input::Played { call_id, then, end } => self.played(&call_id, then, end),
             stored @ Input::Stored { .. } => {
                 self.caller_input(stored);
                 self.run_deferred().await;

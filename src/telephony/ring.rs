@@ -1,12 +1,13 @@
 //! Operator legs: each engine `Offer` on a phone request rings every
 //! registered contact of the operator (an INVITE with acdd's SDP from the
 //! call's media session); `Withdraw` and `RefuseAccept` drop the leg (CANCEL,
-//! or ACK+BYE for a late 2xx, done by the SIP core). What the operator's
+//! or ACK+BYE for a late 2xx, done by the SIP core) and free the leg's media
+//! ports at once (the call keeps its session). What the operator's
 //! phone says goes back to the engine: 2xx `Accepted`, 486/603 `Declined`,
 //! anything else `Failed`.
 
 use super::Telephony;
-use super::call::{OperatorLeg, leg_name, offer_of};
+use super::call::{Call, OperatorLeg, leg_name, offer_of};
 use crate::engine::{Event, FailReason, OfferId, OperatorId, RequestId};
 use crate::sip::{CallCommand, LegEvent};
 
@@ -22,6 +23,16 @@ pub(crate) fn refusal(status: u16, offer: OfferId) -> Event {
             offer,
             reason: FailReason::NoAnswer,
         },
+    }
+}
+
+/// Forgets the offer's operator leg and frees its media ports now, while
+/// the call goes on (the caller and other operators keep theirs).
+pub(super) fn release(call_id: &str, call: &mut Call, offer: OfferId) {
+    let Some(leg) = call.legs.remove(&offer) else { return };
+    match call.media.release_leg(leg.media) {
+        Ok(()) => tracing::debug!(%call_id, %offer, "operator leg's media released"),
+        Err(error) => tracing::debug!(%call_id, %offer, %error, "operator leg's media already gone"),
     }
 }
 
@@ -74,8 +85,8 @@ impl Telephony {
 
     /// The offer is off: stop ringing, or hang up a 2xx the engine refused.
     pub(super) fn withdraw(&mut self, offer: OfferId) {
-        if let Some((_, call)) = self.calls.by_offer(offer) {
-            call.legs.remove(&offer);
+        if let Some((call_id, call)) = self.calls.by_offer(offer) {
+            release(&call_id, call, offer);
         }
         let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
     }
@@ -96,8 +107,8 @@ impl Telephony {
                 }
             },
             LegEvent::Failed { status } => {
-                if let Some((_, call)) = self.calls.by_offer(offer) {
-                    call.legs.remove(&offer);
+                if let Some((call_id, call)) = self.calls.by_offer(offer) {
+                    release(&call_id, call, offer);
                     tracing::info!(%offer, status, "operator leg failed");
                     self.ctx.engine.send(refusal(status, offer));
                 }

@@ -1,9 +1,11 @@
 //! Shared harness for integration tests: writes a configuration with free
 //! loopback ports into a fresh directory, starts the real `acdd` binary,
-//! waits until it answers, and kills it on drop. Also a tiny SIP client.
+//! waits until it answers, and kills it on drop. Also a tiny SIP client
+//! (`sip_client.rs`) and a headless baresip softphone (`baresip.rs`).
 
 #![allow(dead_code)]
 
+pub mod baresip;
 pub mod sip_client;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -64,6 +66,10 @@ pub struct Setup {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Also serve HTTP (the API and `/metrics`) on loopback.
     pub http: bool,
+    /// More lines inside `[storage]` (beside `sqlite`).
+    pub storage: String,
+    /// More lines inside `[listen]` (e.g. `rtp_ports`).
+    pub listen: String,
 }
 
 pub struct Acdd {
@@ -133,9 +139,11 @@ impl Acdd {
             Some(http) => format!("{tls_listen}http = \"{http}\"\n"),
             None => tls_listen,
         };
+        let tls_listen = format!("{tls_listen}{}", setup.listen);
         let text = format!(
-            "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n{tls_listen}\n[storage]\nsqlite = \"{}\"\n\n[sip]\n{tls_files}{}\n{OPERATORS}\n{}\n",
+            "[listen]\nsip_udp = \"{address}\"\nsip_tcp = \"{address}\"\n{tls_listen}\n[storage]\nsqlite = \"{}\"\n{}\n[sip]\n{tls_files}{}\n{OPERATORS}\n{}\n",
             dir.join("data/acdd.db").display(),
+            setup.storage,
             setup.sip,
             setup.extra
         );

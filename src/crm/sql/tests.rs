@@ -15,6 +15,7 @@ async fn store() -> (SqlStore, tempfile::TempDir) {
         sqlite: dir.path().join("nested/acdd.db"),
         postgres: None,
         event_log: dir.path().join("events.jsonl"),
+        voicemail_dir: None,
     };
     (SqlStore::open(&storage).await.unwrap(), dir)
 }

@@ -1,0 +1,107 @@
+//! A real softphone for tests: baresip (package `baresip-core`) run
+//! headless as an operator, registering to acdd with username and password
+//! and answering calls by itself (`answermode=auto`), its microphone a
+//! 440 Hz sine (`ausine`), its speaker a silent bridge (`aubridge`).
+//!
+//! baresip 1.0 ignores 127.0.0.1 as a local address, so loopback gets a
+//! second address, 127.0.0.2 (added here as root if missing, removed after).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use super::{Acdd, free_port, require_program};
+
+/// Adds 127.0.0.2 to `lo` for the test's lifetime if it is not there.
+pub struct LoopbackAlias {
+    added: bool,
+}
+
+impl LoopbackAlias {
+    pub fn ensure() -> LoopbackAlias {
+        let present = Command::new("ip")
+            .args(["-4", "addr", "show", "dev", "lo"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("127.0.0.2/"))
+            .unwrap_or(false);
+        if present {
+            return LoopbackAlias { added: false };
+        }
+        let added = Command::new("ip")
+            .args(["addr", "add", "127.0.0.2/8", "dev", "lo"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            added,
+            "baresip needs 127.0.0.2 on lo: run as root, or `ip addr add 127.0.0.2/8 dev lo` first"
+        );
+        LoopbackAlias { added: true }
+    }
+}
+
+impl Drop for LoopbackAlias {
+    fn drop(&mut self) {
+        if self.added {
+            let _ = Command::new("ip")
+                .args(["addr", "del", "127.0.0.2/8", "dev", "lo"])
+                .status();
+        }
+    }
+}
+
+/// A running baresip, killed on drop.
+pub struct Baresip {
+    pub child: Child,
+    output: PathBuf,
+}
+
+impl Baresip {
+    /// Starts baresip in `dir/baresip` for `operator` (password
+    /// `OPERATOR-secret`), registering to acdd's UDP address; it quits by
+    /// itself (and unregisters) after `seconds`.
+    pub fn start(dir: &Path, acdd: &Acdd, operator: &str, seconds: u32) -> Baresip {
+        require_program("baresip", "baresip-core");
+        let phone_dir = dir.join("baresip");
+        std::fs::create_dir_all(&phone_dir).unwrap();
+        let port = free_port("127.0.0.1");
+        let config = format!(
+            "sip_listen 127.0.0.1:{port}\nnet_interface lo\naudio_source ausine,440\nausrc_srate 48000\nausrc_channels 2\n\
+             audio_player aubridge,agentbridge\naudio_alert aubridge,agentbridge\nrtp_ports 20000-20999\n\
+             module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule ausine.so\nmodule aubridge.so\nmodule aufile.so\n\
+             module_tmp account.so\nmodule_app menu.so\n"
+        );
+        std::fs::write(phone_dir.join("config"), config).unwrap();
+        std::fs::write(
+            phone_dir.join("accounts"),
+            format!(
+                "<sip:{operator}@{}>;auth_pass={operator}-secret;regint=60;answermode=auto\n",
+                acdd.udp
+            ),
+        )
+        .unwrap();
+        let output = dir.join("baresip.out");
+        let file = std::fs::File::create(&output).unwrap();
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(&phone_dir)
+            .args(["-t", &seconds.to_string()])
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("starting baresip");
+        Baresip { child, output }
+    }
+
+    /// What baresip printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.output).unwrap_or_default()
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
