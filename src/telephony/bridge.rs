@@ -71,6 +71,9 @@ impl Telephony {
             call.legs.remove(&offer);
             return;
         }
+        if self.left_during_transfer(&call_id, offer) {
+            return;
+        }
         let _ = self.control.send(CallCommand::Hangup {
             call_id: call_id.clone(),
         });

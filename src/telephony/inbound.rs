@@ -90,6 +90,8 @@ impl Telephony {
                         number: call.number.clone(),
                         answered: false,
                         legs: HashMap::new(),
+                        gateway: None,
+                        referred_by: None,
                     },
                 );
                 let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
@@ -104,7 +106,11 @@ impl Telephony {
             Input::Stored { call_id, result } => self.stored(call_id, result),
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
-            Input::Leg(..) | Input::VoicemailDone(_) | Input::Pickup { .. } => {}
+            Input::Leg(..)
+            | Input::VoicemailDone(_)
+            | Input::Pickup { .. }
+            | Input::GatewayTimeout(_)
+            | Input::TransferUndecided(_) => {}
         }
     }
 
@@ -164,7 +170,14 @@ impl Telephony {
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
+        if let Some(gateway) = call.gateway.take() {
+            let _ = self.control.send(CallCommand::DropLeg { leg: gateway.name });
+        }
         match call.phase {
+            Phase::Forwarding | Phase::Forwarded => {
+                tracing::info!(%call_id, "caller hung up (forwarded call)");
+                self.calls.remove(call_id);
+            }
             Phase::Storing => call.phase = Phase::LeftWhileStoring,
             Phase::LeftWhileStoring => {}
             // The request has ended; stopping the media delivers the recording.

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod phone;
 pub mod sip_client;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
