@@ -15,6 +15,7 @@ use super::{Acdd, free_port, require_program};
 pub struct Phone {
     child: Child,
     name: String,
+    work: std::path::PathBuf,
     /// The SIP port it listens on.
     pub port: u16,
 }
@@ -59,6 +60,7 @@ impl Phone {
         Phone {
             child,
             name: name.to_string(),
+            work,
             port,
         }
     }
@@ -71,13 +73,21 @@ impl Phone {
         Phone::uas(dir, name, scenario, &extra)
     }
 
-    /// Waits for the scenario to end; (success, what it printed and its errors).
+    /// Waits for the scenario to end; (success, what it printed and its error log).
     pub fn finish(self) -> (bool, String) {
         let output = self.child.wait_with_output().expect("waiting for sipp");
+        let mut errors = String::new();
+        for entry in std::fs::read_dir(&self.work).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().ends_with("_errors.log")
+                || entry.file_name().to_string_lossy().ends_with("_messages.log")
+            {
+                errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
         (
             output.status.success(),
             format!(
-                "{}: {}\n{}",
+                "{}: {}\n{}\n{errors}",
                 self.name,
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)

@@ -47,7 +47,7 @@ impl SipCore {
             _ => None,
         };
         let Some(refer_to) = refer_to else {
-            self.simple_with_reason(request, key, path, 400, "Exactly One Refer-To Needed");
+            self.simple_with_reason(request, key, path, 400, "Bad Refer-To");
             return;
         };
         let referred_by = request.headers.get("referred-by").map(str::to_string);
