@@ -239,3 +239,18 @@ fn refer_to_an_outside_number_dials_it_through_the_gateway() {
     assert!(acdd.wait_for_log(&["call transferred outside and bridged"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["the forwarded party hung up"], Duration::from_secs(15)));
 }
+
+#[test]
+fn a_refer_outside_any_dialog_is_refused_with_481() {
+    let (_dir, acdd) = start("xfer-refer-stray", no_gateway(), false);
+    let mut client = common::sip_client::SipClient::udp(acdd.udp);
+    let uri = format!("sip:acdd@{}", acdd.udp);
+    // The Call-ID of acdd's first operator leg, but no such dialog.
+    let text = format!(
+        "REFER {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-r1\r\nFrom: <sip:mallory@127.0.0.1>;tag=r1\r\n\
+         To: <{uri}>;tag=guess\r\nCall-ID: acdd-o1.0@acdd\r\nCSeq: 1 REFER\r\nMax-Forwards: 70\r\n\
+         Refer-To: <sip:+4930999999@127.0.0.1>\r\nContent-Length: 0\r\n\r\n",
+        local = client.local
+    );
+    assert_eq!(client.request(&text).unwrap().code, 481);
+}

@@ -71,7 +71,7 @@ impl Telephony {
             call.legs.remove(&offer);
             return;
         }
-        if self.left_during_transfer(&call_id, offer) {
+        if self.left_during_transfer(&call_id, offer) || self.left_before_transfer(&call_id, offer) {
             return;
         }
         let _ = self.control.send(CallCommand::Hangup {

@@ -204,7 +204,13 @@ impl Telephony {
                 let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
                 if let Some(Some(request)) = self.calls.remove(call_id) {
                     tracing::info!(%call_id, request = request.0, "caller hung up");
-                    self.ctx.engine.send(Event::Closed { request });
+                    // A transfer the engine has (ahead of this) moved the
+                    // request off the operator: it waits for the new one.
+                    let event = match self.transfers.forget(request) {
+                        true => Event::Abandoned { request },
+                        false => Event::Closed { request },
+                    };
+                    self.ctx.engine.send(event);
                 }
             }
         }

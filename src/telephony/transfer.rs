@@ -32,6 +32,13 @@ pub(crate) struct Transfers {
     pending: HashMap<RequestId, OfferId>,
 }
 
+impl Transfers {
+    /// Drops a pending transfer of `request`; whether there was one.
+    pub fn forget(&mut self, request: RequestId) -> bool {
+        self.pending.remove(&request).is_some()
+    }
+}
+
 /// Where a Refer-To points, as configured.
 #[derive(Debug, PartialEq, Eq)]
 enum Destination {
@@ -166,12 +173,46 @@ impl Telephony {
         tracing::info!(%call_id, request = request.0, %offer, "call transferred");
     }
 
-    /// The engine said nothing about a transfer: it refused it.
+    /// The engine said nothing about a transfer: it refused it. The
+    /// operator keeps the call, or, if they hung up meanwhile, it ends.
     pub(super) fn transfer_undecided(&mut self, request: RequestId) {
-        if let Some(offer) = self.transfers.pending.remove(&request) {
+        let Some(offer) = self.transfers.pending.remove(&request) else {
+            return;
+        };
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        let operator_there = self
+            .calls
+            .get_mut(&call_id)
+            .is_some_and(|call| call.legs.contains_key(&offer));
+        if operator_there {
             tracing::info!(request = request.0, %offer, "transfer refused by the engine: the operator keeps the call");
             self.notify(offer, 503);
+            return;
         }
+        tracing::info!(%call_id, request = request.0, "transfer refused by the engine and the operator gone: ending the call");
+        let _ = self.control.send(CallCommand::Hangup {
+            call_id: call_id.clone(),
+        });
+        self.calls.remove(&call_id);
+        self.ctx.engine.send(Event::Closed { request });
+    }
+
+    /// The transferring operator hung up before the engine took the
+    /// transfer up: the caller waits for it; `false` if no transfer is pending.
+    pub(super) fn left_before_transfer(&mut self, call_id: &str, offer: OfferId) -> bool {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return false;
+        };
+        let pending = call
+            .request
+            .is_some_and(|request| self.transfers.pending.get(&request) == Some(&offer));
+        if pending {
+            call.legs.remove(&offer);
+            tracing::info!(%call_id, %offer, "operator left while the transfer is decided");
+        }
+        pending
     }
 
     /// The transferring operator hung up while the call outside rings: the

@@ -14,6 +14,7 @@ use super::SipCore;
 use crate::sip::calls::{DialTarget, LegEvent};
 use crate::sip::transport::Path;
 use crate::sip::wire::Response;
+use crate::sip::wire::name_addr::parse_name_addr;
 use crate::sip::wire::uri::{Uri, parse_uri};
 
 /// How long an INVITE may go without a final answer (the engine's offer
@@ -100,6 +101,17 @@ impl Fork {
 
     pub(super) fn answered(&self) -> bool {
         matches!(self.state, ForkState::Answered { .. })
+    }
+
+    /// Whether an in-dialog request from the peer names this answered
+    /// fork's dialog: its To tag is ours, its From tag the peer's.
+    pub(super) fn in_this_dialog(&self, from_tag: Option<&str>, to_tag: Option<&str>) -> bool {
+        let ForkState::Answered { to, .. } = &self.state else {
+            return false;
+        };
+        let tag_of = |text: &str| parse_name_addr(text).ok().and_then(|n| n.tag().map(str::to_string));
+        let (ours, theirs) = (tag_of(&self.from), tag_of(to));
+        ours.is_some() && ours.as_deref() == to_tag && theirs.as_deref() == from_tag
     }
 
     fn request(&self, method: &str, uri: &str, branch: &str, to: &str, cseq: u32) -> String {

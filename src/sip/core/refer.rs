@@ -3,8 +3,9 @@
 //! (`message/sipfrag` `SIP/2.0 100 Trying`) goes out at once; telephony
 //! hears `LegEvent::Referred` and decides nothing here. Its
 //! `CallCommand::Notify` sends the final NOTIFY, which ends the implicit
-//! subscription. REFER elsewhere: 481 outside a dialog acdd knows, 403 on
-//! an inbound leg (transfers are taken from operator legs only).
+//! subscription. REFER elsewhere: 481 outside a dialog acdd knows (Call-ID
+//! and both tags), 403 on an inbound leg (transfers are taken from the
+//! legs acdd dialled only).
 
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ impl SipCore {
             self.outbound_legs
                 .get(leg)
                 .and_then(|o| o.forks.get(*index))
-                .is_some_and(|f| f.answered())
+                .is_some_and(|f| f.in_this_dialog(request.from.tag(), request.to.tag()))
         });
         let Some((leg, index)) = fork.filter(|_| answered) else {
             let code = if self.inbound_legs.contains_key(&request.call_id) {
