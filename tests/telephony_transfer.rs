@@ -254,3 +254,42 @@ fn a_refer_outside_any_dialog_is_refused_with_481() {
     );
     assert_eq!(client.request(&text).unwrap().code, 481);
 }
+
+#[test]
+fn a_refer_to_nobody_fails_in_its_notify_and_the_operator_keeps_the_caller() {
+    let (dir, acdd) = start("xfer-refer-nobody", no_gateway(), false);
+    let alice = Phone::start_with(
+        &dir.0,
+        &acdd,
+        "alice",
+        "operator_refer_refused",
+        &["-key", "refer_to", "nobody"],
+    );
+    // The caller stays with alice until she hangs up.
+    let caller = Phone::caller(&dir.0, &acdd, "caller", "trunk_call_ended", "+4930444444");
+    assert_ok(alice, &acdd);
+    assert_ok(caller, &acdd);
+    assert!(acdd.wait_for_log(&["transfer asked", "Unknown"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
+    assert!(!acdd.log_text().contains("call transferred"), "{}", acdd.log_text());
+}
+
+#[test]
+fn a_transfer_outside_the_gateway_refuses_leaves_the_operator_with_the_caller() {
+    let dir = TestDir::new("xfer-refer-out-busy");
+    let gateway = Phone::uas(&dir.0, "gateway", "operator_busy", &[]);
+    let acdd = start_in(&dir, gateway.port, false);
+    let alice = Phone::start_with(
+        &dir.0,
+        &acdd,
+        "alice",
+        "operator_refer_refused",
+        &["-key", "refer_to", "+4930999999"],
+    );
+    let caller = Phone::caller(&dir.0, &acdd, "caller", "trunk_call_ended", "+4930444444");
+    assert_ok(alice, &acdd);
+    assert_ok(caller, &acdd);
+    assert_ok(gateway, &acdd);
+    assert!(acdd.wait_for_log(&["transfer outside failed", "status=486"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
+}
