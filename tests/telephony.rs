@@ -8,73 +8,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
-use std::process::Child;
-
-use acdd::sip::auth::digest::DigestAlgorithm;
+use common::phone::Phone;
 use common::sip_client::SipClient;
 use common::{Acdd, Setup, TestDir, free_port, require_program};
-
-/// An operator's phone: a SIPp UAS running `scenario` for one call, and
-/// registered for `operator` with a Contact naming its port.
-struct Phone {
-    child: Child,
-    name: String,
-}
-
-impl Phone {
-    fn start(dir: &Path, acdd: &Acdd, operator: &str, scenario: &str) -> Phone {
-        Phone::start_with(dir, acdd, operator, scenario, &[])
-    }
-
-    /// Like `start`, with more SIPp arguments.
-    fn start_with(dir: &Path, acdd: &Acdd, operator: &str, scenario: &str, extra: &[&str]) -> Phone {
-        require_program("sipp", "sip-tester");
-        let port = free_port("127.0.0.1");
-        let file = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
-        let work = dir.join(operator);
-        std::fs::create_dir_all(&work).unwrap();
-        let child = Command::new("timeout")
-            .args([
-                "30",
-                "sipp",
-                "-sf",
-                &file,
-                "-m",
-                "1",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .args(["-timeout", "20s", "-trace_err", "-nostdin"])
-            .args(extra)
-            .current_dir(&work)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("running sipp");
-        let secret = format!("{operator}-secret");
-        let contact = format!("<sip:{operator}@127.0.0.1:{port}>");
-        let reply = SipClient::udp(acdd.udp).register(operator, &secret, Some(&contact), None, DigestAlgorithm::Md5);
-        assert_eq!(reply.code, 200, "{}", reply.raw);
-        Phone {
-            child,
-            name: operator.to_string(),
-        }
-    }
-
-    /// Waits for the scenario to end; (success, what it printed).
-    fn finish(self) -> (bool, String) {
-        let output = self.child.wait_with_output().expect("waiting for sipp");
-        (
-            output.status.success(),
-            format!("{}: {}", self.name, String::from_utf8_lossy(&output.stdout)),
-        )
-    }
-}
 
 /// A queue nobody can take calls from (no operator registered), waiting one second.
 const HOTLINE: &str = r#"

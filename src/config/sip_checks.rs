@@ -81,6 +81,7 @@ fn check_sip(config: &Config) -> Result<(), Problem> {
             reason: "listen.sip_tls needs [sip] tls_certificate and tls_key (PEM files)".into(),
         });
     }
+    check_gateway(config)?;
     let wants_sha256 = algorithms.iter().any(|a| a.eq_ignore_ascii_case("SHA-256"));
     let wants_other = algorithms
         .iter()
@@ -117,6 +118,43 @@ fn check_sip(config: &Config) -> Result<(), Problem> {
                     operator.id.get_ref()
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// `outbound_gateway` is an `IP:PORT`; a queue forwarding missed calls needs it.
+fn check_gateway(config: &Config) -> Result<(), Problem> {
+    let sip = &config.sip;
+    if let Some(gateway) = &sip.outbound_gateway
+        && gateway.get_ref().parse::<std::net::SocketAddr>().is_err()
+    {
+        return Err(problem(
+            gateway,
+            format!(
+                "outbound_gateway {:?} must be an IP address with a port, e.g. \"192.0.2.10:5060\"",
+                gateway.get_ref()
+            ),
+        ));
+    }
+    if *sip.outbound_ring_seconds.get_ref() == 0 {
+        return Err(problem(
+            &sip.outbound_ring_seconds,
+            "outbound_ring_seconds must be at least 1".into(),
+        ));
+    }
+    if sip.outbound_gateway.is_none() {
+        for queue in &config.queues {
+            let missed = queue.missed.get_ref();
+            if missed.action == super::schema::MissedKind::Forward {
+                return Err(problem(
+                    missed.to.as_ref().unwrap_or(&queue.name),
+                    format!(
+                        "queue {:?} forwards missed calls, which needs [sip] outbound_gateway = \"IP:PORT\" (the gateway that carries calls outside)",
+                        queue.name.get_ref()
+                    ),
+                ));
+            }
         }
     }
     Ok(())

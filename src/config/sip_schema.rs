@@ -61,6 +61,14 @@ pub struct Sip {
     /// Where registrations are kept across restarts. Default: `registrations.tsv`
     /// beside `[storage] sqlite`.
     pub registrations_file: Option<PathBuf>,
+    /// Where calls to outside numbers go (missed-call `forward`, transfers
+    /// to a number no queue or operator has): `"IP:PORT"` of a SIP gateway
+    /// or trunk reached over UDP. Absent: acdd dials nothing outside.
+    pub outbound_gateway: Option<Spanned<String>>,
+    /// How long a call through the outbound gateway may ring before it
+    /// counts as failed.
+    #[serde(default = "default_outbound_ring")]
+    pub outbound_ring_seconds: Spanned<u32>,
 }
 
 impl Default for Sip {
@@ -83,6 +91,8 @@ impl Default for Sip {
             tls_certificate: None,
             tls_key: None,
             registrations_file: None,
+            outbound_gateway: None,
+            outbound_ring_seconds: default_outbound_ring(),
         }
     }
 }
@@ -128,6 +138,9 @@ fn default_ban() -> Spanned<u32> {
 }
 fn default_flood() -> Spanned<u32> {
     number(500)
+}
+fn default_outbound_ring() -> Spanned<u32> {
+    number(30)
 }
 fn default_max_message() -> Spanned<u32> {
     number(16384)

@@ -145,11 +145,24 @@ fn missed_action_fields() {
     assert!(e.reason.contains("\"nowhere\", which is not defined"), "{e}");
     let e = error_of(&format!("{BASE}missed = {{ action = \"teleport\" }}\n"));
     assert!(e.reason.contains("teleport"), "{e}");
+    let e = error_of(&format!(
+        "{BASE}missed = {{ action = \"forward\", to = \"sip:+4930@gw\" }}\n"
+    ));
+    assert!(e.reason.contains("needs [sip] outbound_gateway"), "{e}");
+    let gateway = |value: &str| {
+        BASE.replace(
+            "sip_udp = \"127.0.0.1:5060\"\n",
+            &format!("sip_udp = \"127.0.0.1:5060\"\n\n[sip]\noutbound_gateway = \"{value}\"\n"),
+        )
+    };
+    let with_gateway = gateway("192.0.2.10:5060");
     parse(
         Path::new("t"),
-        &format!("{BASE}missed = {{ action = \"forward\", to = \"sip:+4930@gw\" }}\n"),
+        &format!("{with_gateway}missed = {{ action = \"forward\", to = \"sip:+4930@gw\" }}\n"),
     )
     .unwrap();
+    let e = error_of(&gateway("gateway.example"));
+    assert!(e.reason.contains("must be an IP address with a port"), "{e}");
 }
 
 #[test]

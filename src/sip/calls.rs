@@ -55,6 +55,24 @@ pub enum LegEvent {
     Failed { status: u16 },
     /// The operator hung up an answered leg (the core answered the BYE).
     Ended,
+    /// The peer of an answered leg sent REFER (blind transfer, RFC 3515):
+    /// the core answered 202 and a first NOTIFY (`100 Trying`); telephony
+    /// ends the subscription with `CallCommand::Notify`.
+    Referred {
+        /// The Refer-To URI (without its `<>`, parameters kept).
+        refer_to: String,
+        /// The Referred-By header as sent (RFC 3892), if any.
+        referred_by: Option<String>,
+    },
+}
+
+/// Whom a `CallCommand::Dial` rings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialTarget {
+    /// Every live registered contact of this operator (by id).
+    Operator(String),
+    /// One INVITE with this Request-URI, sent over UDP to the outbound gateway.
+    Gateway { address: std::net::SocketAddr, uri: String },
 }
 
 pub trait IncomingCalls: Send {
@@ -77,14 +95,20 @@ pub enum CallCommand {
     },
     /// End the call: BYE if answered, else 480.
     Hangup { call_id: String },
-    /// Ring every registered contact of `operator` with an INVITE carrying
-    /// `sdp`; `leg` names the leg in `LegEvent`s and later commands.
+    /// Ring `target` (an operator's contacts, or a number through the
+    /// gateway) with an INVITE carrying `sdp`; `leg` names the leg in
+    /// `LegEvent`s and later commands. `referred_by` goes into the INVITE
+    /// as Referred-By (RFC 3892) for calls a transfer started.
     Dial {
         leg: String,
-        operator: String,
+        target: DialTarget,
         caller: String,
         sdp: Vec<u8>,
+        referred_by: Option<String>,
     },
+    /// Ends the REFER subscription on this answered leg: a NOTIFY whose
+    /// `message/sipfrag` body is `SIP/2.0 {status} {reason}`.
+    Notify { leg: String, status: u16 },
     /// Stop a leg: CANCEL while it rings, BYE once answered.
     DropLeg { leg: String },
 }

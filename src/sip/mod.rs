@@ -21,7 +21,8 @@ pub mod wire;
 
 pub use auth::digest::DigestAlgorithm;
 pub use calls::{
-    CallCommand, CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent, NoTelephony,
+    CallCommand, CallControl, CallUpdate, CallVerdict, Caller, DialTarget, IncomingCall, IncomingCalls, LegEvent,
+    NoTelephony,
 };
 pub use cidr::Cidr;
 pub use service::SipService;

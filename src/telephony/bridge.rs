@@ -71,6 +71,9 @@ impl Telephony {
             super::ring::release(&call_id, call, offer);
             return;
         }
+        if self.left_during_transfer(&call_id, offer) || self.left_before_transfer(&call_id, offer) {
+            return;
+        }
         let _ = self.control.send(CallCommand::Hangup {
             call_id: call_id.clone(),
         });

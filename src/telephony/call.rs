@@ -1,6 +1,7 @@
 //! The table of calls the telephony task holds: each inbound call by its
 //! Call-ID, with the engine's request once stored, its media session, the
-//! caller's and each ringing operator's legs, and where it stands.
+//! caller's and each ringing operator's legs, the leg through the outbound
+//! gateway (forward, transfer outside), and where it stands.
 
 use std::collections::HashMap;
 
@@ -22,6 +23,31 @@ pub(crate) enum Phase {
     /// Nobody took it (the request has ended): the caller hears a greeting or
     /// an announcement, or is recorded.
     Voicemail,
+    /// The caller waits for the outbound gateway's leg to answer (missed-call
+    /// `forward`, or a transfer outside whose operator already left); the
+    /// engine's request has ended.
+    Forwarding,
+    /// Bridged with the outbound gateway's leg; the request has ended.
+    Forwarded,
+}
+
+/// Why acdd dials out through the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// The caller's only leg: its failure hangs the caller up.
+    Forward,
+    /// A transfer outside by this offer's operator, still bridged with the
+    /// caller: failure keeps them talking (and NOTIFYs the operator).
+    Transfer { from: OfferId },
+}
+
+/// The call's leg through the outbound gateway.
+pub(crate) struct GatewayLeg {
+    /// The leg's name in SIP commands (`acdd-g<n>`).
+    pub name: String,
+    pub media: LegId,
+    pub purpose: Purpose,
+    pub answered: bool,
 }
 
 /// One operator being rung (or talking) for a call.
@@ -44,6 +70,11 @@ pub(crate) struct Call {
     /// The caller got a 2xx.
     pub answered: bool,
     pub legs: HashMap<OfferId, OperatorLeg>,
+    /// The leg through the outbound gateway, if one is dialled.
+    pub gateway: Option<GatewayLeg>,
+    /// Referred-By of the transfer that moved this call (for the next
+    /// operator's INVITE, RFC 3892).
+    pub referred_by: Option<String>,
 }
 
 #[derive(Default)]
@@ -88,6 +119,22 @@ impl Calls {
             .iter_mut()
             .find(|(_, call)| call.legs.contains_key(&offer))
             .map(|(id, call)| (id.clone(), call))
+    }
+
+    /// The call whose gateway leg has this name.
+    pub fn by_gateway(&mut self, name: &str) -> Option<(String, &mut Call)> {
+        self.by_call_id
+            .iter_mut()
+            .find(|(_, call)| call.gateway.as_ref().is_some_and(|g| g.name == name))
+            .map(|(id, call)| (id.clone(), call))
+    }
+
+    /// The engine is done with the call's request (missed, or closed when
+    /// transferred outside): later ends of the call send it nothing.
+    pub fn detach_request(&mut self, call_id: &str) -> Option<RequestId> {
+        let request = self.by_call_id.get_mut(call_id)?.request.take()?;
+        self.by_request.remove(&request);
+        Some(request)
     }
 
     /// Forgets the call; its media session stops in the background.

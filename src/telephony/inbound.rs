@@ -90,6 +90,8 @@ impl Telephony {
                         number: call.number.clone(),
                         answered: false,
                         legs: HashMap::new(),
+                        gateway: None,
+                        referred_by: None,
                     },
                 );
                 let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
@@ -104,7 +106,12 @@ impl Telephony {
             Input::Stored { call_id, result } => self.stored(call_id, result),
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
-            Input::Leg(..) | Input::VoicemailDone(_) | Input::Played { .. } | Input::Pickup { .. } => {}
+            Input::Leg(..)
+            | Input::VoicemailDone(_)
+            | Input::Played { .. }
+            | Input::Pickup { .. }
+            | Input::GatewayTimeout(_)
+            | Input::TransferUndecided(_) => {}
         }
     }
 
@@ -164,7 +171,14 @@ impl Telephony {
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
+        if let Some(gateway) = call.gateway.take() {
+            let _ = self.control.send(CallCommand::DropLeg { leg: gateway.name });
+        }
         match call.phase {
+            Phase::Forwarding | Phase::Forwarded => {
+                tracing::info!(%call_id, "caller hung up (forwarded call)");
+                self.calls.remove(call_id);
+            }
             Phase::Storing => call.phase = Phase::LeftWhileStoring,
             Phase::LeftWhileStoring => {}
             // The request has ended; stopping the media delivers the recording.
@@ -191,7 +205,13 @@ impl Telephony {
                 let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
                 if let Some(Some(request)) = self.calls.remove(call_id) {
                     tracing::info!(%call_id, request = request.0, "caller hung up");
-                    self.ctx.engine.send(Event::Closed { request });
+                    // A transfer the engine has (ahead of this) moved the
+                    // request off the operator: it waits for the new one.
+                    let event = match self.transfers.forget(request) {
+                        true => Event::Abandoned { request },
+                        false => Event::Closed { request },
+                    };
+                    self.ctx.engine.send(event);
                 }
             }
         }

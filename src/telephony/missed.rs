@@ -2,14 +2,15 @@
 //! answer (if not yet), play the queue's `greeting` if any (`announce.rs`),
 //! record the caller to `<voicemail_dir>/r<request>.wav` up to the queue's
 //! `missed.max_seconds`, attach it to the request (`Store::attach_recording`),
-//! then BYE. `hangup` ends the call (480 before an answer, BYE after), after
+//! then BYE. `forward`: dial `to` through the outbound gateway (`gateway.rs`)
+//! and bridge it with the caller when it answers; its failure hangs the
+//! caller up. `hangup` ends the call (480 before an answer, BYE after), after
 //! playing the queue's `announcement` if any (answering the caller for it).
-//! Not carried yet: `forward`, which hangs up with a warning.
 
 use std::time::Duration;
 
 use super::announce::{AfterPlay, missed_queue};
-use super::call::Phase;
+use super::call::{Phase, Purpose};
 use super::{Input, Telephony};
 use crate::config::schema::MissedKind;
 use crate::crm::now_millis;
@@ -30,7 +31,20 @@ impl Telephony {
         let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
             return;
         };
-        if matches!(missed, MissedAction::Voicemail) {
+        if let MissedAction::Forward(to) = &missed {
+            // The engine is done with the request; the call goes on outside.
+            self.calls.detach_request(&call_id);
+            match self.dial_gateway(&call_id, to, Purpose::Forward, None) {
+                Ok(()) => {
+                    if let Some(call) = self.calls.get_mut(&call_id) {
+                        call.phase = Phase::Forwarding;
+                    }
+                    tracing::info!(%call_id, request = request.0, %to, ?reason, "missed call: forwarding");
+                    return;
+                }
+                Err(status) => tracing::warn!(%call_id, status, "forward impossible: hanging up"),
+            }
+        } else if matches!(missed, MissedAction::Voicemail) {
             match self.voicemail(&call_id, request) {
                 Ok(()) => return,
                 Err(error) => tracing::warn!(%call_id, %error, "voicemail failed: hanging up"),

@@ -2,18 +2,21 @@
 //! SIP. `Seam` is what the SIP core hands calls to (`IncomingCalls`); one
 //! task (`run`) owns every call's state (`call.rs`) and carries out the
 //! engine's phone actions through the core's `CallControl`: the caller's leg
-//! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`) and
+//! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`),
 //! missed calls (`missed.rs`, with greetings and announcements in
-//! `announce.rs`). It translates; the engine decides.
+//! `announce.rs`), calls out through the gateway (`gateway.rs`) and REFER
+//! transfers (`transfer.rs`). It translates; the engine decides.
 
 mod announce;
 mod bridge;
 mod call;
 mod deferred;
+mod gateway;
 mod inbound;
 mod missed;
 mod pickup;
 mod ring;
+mod transfer;
 
 use std::collections::HashSet;
 
@@ -46,6 +49,10 @@ pub enum Input {
     /// An operator dialled the pickup code (`*8`: their groups; `**EXT`:
     /// the operator with that extension).
     Pickup { call: IncomingCall, operator: String },
+    /// The ring timer of a call through the outbound gateway ran out.
+    GatewayTimeout(String),
+    /// The engine has not taken up this request's transfer in time.
+    TransferUndecided(RequestId),
     /// The call was stored and announced (or not).
     Stored {
         call_id: String,
@@ -129,7 +136,7 @@ fn wanted(action: &Action) -> bool {
             }
             | Action::Withdraw { .. }
             | Action::RefuseAccept { .. }
-            | Action::Note(Note::PickupRefused { .. })
+            | Action::Note(Note::PickupRefused { .. } | Note::Transferred { .. })
     )
 }
 
@@ -143,6 +150,9 @@ pub(crate) struct Telephony {
     pub loopback: mpsc::UnboundedSender<Input>,
     /// Actions for requests whose calls are still being stored (`deferred.rs`).
     pub deferred: Vec<Action>,
+    pub transfers: transfer::Transfers,
+    /// Names the legs through the outbound gateway.
+    pub gateway_serial: u64,
 }
 
 /// Starts the telephony task: calls from `inputs`, actions from the engine.
@@ -167,6 +177,8 @@ async fn run(
         pickups: pickup::Pickups::default(),
         loopback,
         deferred: Vec::new(),
+        transfers: transfer::Transfers::default(),
+        gateway_serial: 0,
     };
     loop {
         tokio::select! {
@@ -182,7 +194,9 @@ impl Telephony {
     async fn input(&mut self, input: Input) {
         match input {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
-            Input::Leg(leg, event) => self.leg_event(&leg, event),
+            Input::Leg(leg, event) => self.leg_event(&leg, event).await,
+            Input::GatewayTimeout(leg) => self.gateway_timeout(&leg),
+            Input::TransferUndecided(request) => self.transfer_undecided(request),
             Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
             Input::Played { call_id, then, end } => self.played(&call_id, then, end),
             stored @ Input::Stored { .. } => {
@@ -209,6 +223,7 @@ impl Telephony {
             Action::Assign { request, operator, .. } => self.assign(request, operator),
             Action::RunMissed { .. } => self.missed(action),
             Action::Note(Note::PickupRefused { operator }) => self.pickup_refused(operator),
+            Action::Note(Note::Transferred { request, .. }) => self.transferred(request),
             _ => {}
         }
     }

@@ -9,7 +9,7 @@
 use super::Telephony;
 use super::call::{Call, OperatorLeg, leg_name, offer_of};
 use crate::engine::{Event, FailReason, OfferId, OperatorId, RequestId};
-use crate::sip::{CallCommand, LegEvent};
+use crate::sip::{CallCommand, DialTarget, LegEvent};
 
 /// What an operator's final refusal means to the engine.
 pub(crate) fn refusal(status: u16, offer: OfferId) -> Event {
@@ -77,9 +77,10 @@ impl Telephony {
         );
         let _ = self.control.send(CallCommand::Dial {
             leg: leg_name(offer),
-            operator: name,
+            target: DialTarget::Operator(name),
             caller: call.from.clone(),
             sdp,
+            referred_by: call.referred_by.clone(),
         });
     }
 
@@ -91,8 +92,11 @@ impl Telephony {
         let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
     }
 
-    pub(super) fn leg_event(&mut self, leg: &str, event: LegEvent) {
-        let Some(offer) = offer_of(leg) else { return };
+    pub(super) async fn leg_event(&mut self, leg: &str, event: LegEvent) {
+        let Some(offer) = offer_of(leg) else {
+            self.gateway_event(leg, event);
+            return;
+        };
         match event {
             LegEvent::Answered { sdp } => match self.calls.by_offer(offer) {
                 Some((_, call)) => {
@@ -114,6 +118,7 @@ impl Telephony {
                 }
             }
             LegEvent::Ended => self.operator_hung_up(offer),
+            LegEvent::Referred { refer_to, referred_by } => self.referred(offer, &refer_to, referred_by).await,
         }
     }
 }

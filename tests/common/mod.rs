@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod baresip;
+pub mod phone;
 pub mod sip_client;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};

@@ -60,11 +60,13 @@ impl SipCore {
             },
             CallCommand::Dial {
                 leg,
-                operator,
+                target,
                 caller,
                 sdp,
-            } => self.dial(leg, &operator, &caller, sdp),
+                referred_by,
+            } => self.dial(leg, &target, &caller, sdp, referred_by.as_deref()),
             CallCommand::DropLeg { leg } => self.drop_leg(&leg),
+            CallCommand::Notify { leg, status } => self.notify_refer(&leg, status),
         }
     }
 

@@ -12,17 +12,8 @@ use crate::sip::transport::Path;
 use crate::sip::wire::uri::Uri;
 use crate::sip::wire::{Request, ResponseBuilder, reason_phrase};
 
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER";
-const KNOWN_ELSEWHERE: [&str; 8] = [
-    "SUBSCRIBE",
-    "NOTIFY",
-    "PUBLISH",
-    "MESSAGE",
-    "INFO",
-    "UPDATE",
-    "REFER",
-    "PRACK",
-];
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER";
+const KNOWN_ELSEWHERE: [&str; 7] = ["SUBSCRIBE", "NOTIFY", "PUBLISH", "MESSAGE", "INFO", "UPDATE", "PRACK"];
 
 /// A final answer decided before any handler runs.
 struct Early {
@@ -38,7 +29,10 @@ fn screen(request: &Request) -> Option<Early> {
         })
     };
     let method = request.method.as_str();
-    let handled = matches!(method, "INVITE" | "ACK" | "CANCEL" | "BYE" | "OPTIONS" | "REGISTER");
+    let handled = matches!(
+        method,
+        "INVITE" | "ACK" | "CANCEL" | "BYE" | "OPTIONS" | "REGISTER" | "REFER"
+    );
     if !handled {
         if KNOWN_ELSEWHERE.contains(&method) {
             return Some(Early {
@@ -104,6 +98,7 @@ impl SipCore {
             "INVITE" => self.invite(&request, &key, path),
             "CANCEL" => self.cancel(&request, &key, path),
             "BYE" => self.bye(&request, &key, path),
+            "REFER" => self.refer(&request, &key, path),
             _ => self.simple(&request, &key, path, 481),
         }
     }

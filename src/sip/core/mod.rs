@@ -9,6 +9,7 @@ mod dispatch;
 mod invite;
 mod outbound;
 mod reconfigure;
+mod refer;
 mod register;
 mod upkeep;
 
@@ -60,7 +61,7 @@ pub struct SipCore {
     pub(super) usernames: HashMap<String, String>,
     /// Inbound calls telephony is handling, by Call-ID.
     pub(super) inbound_legs: HashMap<String, dialogs::InboundLeg>,
-    /// BYEs we sent, by branch; the purpose is the Call-ID.
+    /// BYEs, CANCELs and NOTIFYs we sent, by branch; the purpose is the Call-ID.
     pub(super) byes: ClientTransactions<String>,
     /// INVITEs we sent to operators, by branch; the purpose is the fork's Call-ID.
     pub(super) invites: ClientTransactions<String>,
@@ -263,7 +264,7 @@ impl SipCore {
         for call_id in self.byes.poll(now, |path, bytes| {
             outbound.send(path, bytes.to_vec());
         }) {
-            tracing::info!(%call_id, "our BYE went unanswered");
+            tracing::info!(%call_id, "our BYE, CANCEL or NOTIFY went unanswered");
         }
         let unanswered = self.invites.poll(now, |path, bytes| {
             outbound.send(path, bytes.to_vec());

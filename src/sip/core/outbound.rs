@@ -1,17 +1,20 @@
-//! Operator legs acdd originates (`CallCommand::Dial`): one INVITE per
-//! registered contact of the operator (forks of one leg), their responses,
-//! ACK (of the 2xx, and hop-by-hop of failures), CANCEL, and BYE both ways.
-//! The first 2xx wins the leg and the other forks are cancelled; a 2xx that
-//! arrives after the leg was won or dropped gets ACK then BYE.
+//! Legs acdd originates (`CallCommand::Dial`): to an operator, one INVITE
+//! per registered contact (forks of one leg); to the outbound gateway, one
+//! INVITE to a number or SIP URI. Their responses, ACK (of the 2xx, and
+//! hop-by-hop of failures), CANCEL, and BYE both ways. The first 2xx wins
+//! the leg and the other forks are cancelled; a 2xx that arrives after the
+//! leg was won or dropped gets ACK then BYE. In-dialog requests acdd sends
+//! later on a fork (BYE, NOTIFY from `refer.rs`) take the fork's next CSeq.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::SipCore;
-use crate::sip::calls::LegEvent;
+use crate::sip::calls::{DialTarget, LegEvent};
 use crate::sip::transport::Path;
 use crate::sip::wire::Response;
+use crate::sip::wire::name_addr::parse_name_addr;
 use crate::sip::wire::uri::{Uri, parse_uri};
 
 /// How long an INVITE may go without a final answer (the engine's offer
@@ -31,20 +34,22 @@ enum ForkState {
     Done(u16),
 }
 
-struct Fork {
-    call_id: String,
+pub(super) struct Fork {
+    pub(super) call_id: String,
     branch: String,
-    path: Path,
-    local: SocketAddr,
+    pub(super) path: Path,
+    pub(super) local: SocketAddr,
     target: String,
     from: String,
     to: String,
     state: ForkState,
+    /// The CSeq of the last request acdd sent in this dialog.
+    cseq: u32,
 }
 
 #[derive(Default)]
 pub(in crate::sip) struct OutboundLeg {
-    forks: Vec<Fork>,
+    pub(super) forks: Vec<Fork>,
     answered: bool,
     dropped: bool,
 }
@@ -83,6 +88,32 @@ fn user_part(caller: &str) -> String {
 }
 
 impl Fork {
+    /// The next in-dialog request of an answered fork (remote target, their
+    /// To with tag, a fresh CSeq); `None` if the fork is not answered.
+    pub(super) fn in_dialog(&mut self, method: &str, branch: &str) -> Option<String> {
+        let ForkState::Answered { to, target, .. } = &self.state else {
+            return None;
+        };
+        let (to, target) = (to.clone(), target.clone());
+        self.cseq += 1;
+        Some(self.request(method, &target, branch, &to, self.cseq))
+    }
+
+    pub(super) fn answered(&self) -> bool {
+        matches!(self.state, ForkState::Answered { .. })
+    }
+
+    /// Whether an in-dialog request from the peer names this answered
+    /// fork's dialog: its To tag is ours, its From tag the peer's.
+    pub(super) fn in_this_dialog(&self, from_tag: Option<&str>, to_tag: Option<&str>) -> bool {
+        let ForkState::Answered { to, .. } = &self.state else {
+            return false;
+        };
+        let tag_of = |text: &str| parse_name_addr(text).ok().and_then(|n| n.tag().map(str::to_string));
+        let (ours, theirs) = (tag_of(&self.from), tag_of(to));
+        ours.is_some() && ours.as_deref() == to_tag && theirs.as_deref() == from_tag
+    }
+
     fn request(&self, method: &str, uri: &str, branch: &str, to: &str, cseq: u32) -> String {
         format!(
             "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: {}\r\n\
@@ -96,14 +127,34 @@ impl Fork {
 }
 
 impl SipCore {
-    pub(super) fn dial(&mut self, leg: String, operator: &str, caller: &str, sdp: Vec<u8>) {
-        let contacts: Vec<(String, Path)> = self
-            .bindings
-            .of(operator)
-            .iter()
-            .filter(|b| b.alive)
-            .map(|b| (b.uri.clone(), contact_path(&b.uri, b.path)))
-            .collect();
+    pub(super) fn dial(
+        &mut self,
+        leg: String,
+        target: &DialTarget,
+        caller: &str,
+        sdp: Vec<u8>,
+        referred_by: Option<&str>,
+    ) {
+        let contacts: Vec<(String, Path)> = match target {
+            DialTarget::Operator(operator) => self
+                .bindings
+                .of(operator)
+                .iter()
+                .filter(|b| b.alive)
+                .map(|b| (b.uri.clone(), contact_path(&b.uri, b.path)))
+                .collect(),
+            DialTarget::Gateway { address, uri } => match self.outbound.udp.is_empty() {
+                true => Vec::new(),
+                false => vec![(
+                    uri.clone(),
+                    Path::Udp {
+                        socket: 0,
+                        peer: *address,
+                    },
+                )],
+            },
+        };
+        let extra = referred_by.map_or(String::new(), |by| format!("Referred-By: {by}\r\n"));
         let mut outbound = OutboundLeg::default();
         let now = Instant::now();
         for (target, path) in contacts {
@@ -122,12 +173,13 @@ impl SipCore {
                 target,
                 from,
                 state: ForkState::Ringing,
+                cseq: 1,
             };
             let head = fork.request("INVITE", &fork.target, &branch, &fork.to, 1);
             let head = head.replace(
                 "Content-Length: 0\r\n\r\n",
                 &format!(
-                    "Contact: <sip:acdd@{local}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+                    "Contact: <sip:acdd@{local}>\r\n{extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
                     sdp.len()
                 ),
             );
@@ -139,12 +191,27 @@ impl SipCore {
             self.forks.insert(call_id, (leg.clone(), outbound.forks.len()));
             outbound.forks.push(fork);
         }
-        if outbound.forks.is_empty() {
-            tracing::info!(%leg, %operator, "no registered contact to ring");
-            self.calls.leg(&leg, LegEvent::Failed { status: 0 });
-            return;
+        match target {
+            _ if !outbound.forks.is_empty() => {}
+            DialTarget::Operator(operator) => {
+                tracing::info!(%leg, %operator, "no registered contact to ring");
+                self.calls.leg(&leg, LegEvent::Failed { status: 0 });
+                return;
+            }
+            DialTarget::Gateway { .. } => {
+                tracing::warn!(%leg, "no UDP transport to reach the outbound gateway");
+                self.calls.leg(&leg, LegEvent::Failed { status: 503 });
+                return;
+            }
         }
-        tracing::info!(%leg, %operator, contacts = outbound.forks.len(), "ringing operator");
+        match target {
+            DialTarget::Operator(operator) => {
+                tracing::info!(%leg, %operator, contacts = outbound.forks.len(), "ringing operator")
+            }
+            DialTarget::Gateway { address, uri } => {
+                tracing::info!(%leg, %address, %uri, "dialling through the outbound gateway")
+            }
+        }
         self.outbound_legs.insert(leg, outbound);
     }
 
@@ -166,9 +233,9 @@ impl SipCore {
                         fork.call_id.clone(),
                     ));
                 }
-                ForkState::Answered { to, target, .. } => {
+                ForkState::Answered { .. } => {
                     let branch = format!("z9hG4bK-d{}-{}", fork.call_id.len(), fork.branch);
-                    let bye = fork.request("BYE", target, &branch, to, 2);
+                    let bye = fork.in_dialog("BYE", &branch).unwrap_or_default();
                     sends.push((branch, fork.path, bye.into_bytes(), fork.call_id.clone()));
                     fork.state = ForkState::Done(200);
                 }
@@ -232,8 +299,8 @@ impl SipCore {
         if outbound.answered || outbound.dropped {
             tracing::info!(%leg, call_id = %response.call_id, "late 2xx: ACK then BYE");
             let branch = format!("z9hG4bK-d{}", fork.branch);
-            if let ForkState::Answered { to, target, .. } = &fork.state {
-                let bye = fork.request("BYE", target, &branch, to, 2).into_bytes();
+            if let Some(bye) = fork.in_dialog("BYE", &branch) {
+                let bye = bye.into_bytes();
                 let (path, call_id) = (fork.path, fork.call_id.clone());
                 fork.state = ForkState::Done(200);
                 self.outbound.send(path, bye.clone());

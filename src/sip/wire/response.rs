@@ -16,6 +16,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         100 => "Trying",
         180 => "Ringing",
         200 => "OK",
+        202 => "Accepted",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -32,11 +33,14 @@ pub fn reason_phrase(code: u16) -> &'static str {
         483 => "Too Many Hops",
         486 => "Busy Here",
         487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        491 => "Request Pending",
         500 => "Server Internal Error",
         501 => "Not Implemented",
         503 => "Service Unavailable",
         505 => "Version Not Supported",
         513 => "Message Too Large",
+        603 => "Decline",
         _ => "Unknown",
     }
 }

@@ -1,0 +1,256 @@
+//! Blind transfers an operator asks for with REFER (`LegEvent::Referred`
+//! from `sip/core/refer.rs`). Telephony only translates: the Refer-To's
+//! user part names an operator's extension (`Event::Transfer` to that
+//! operator), a routed number (`Event::Transfer` to its queue) or, for any
+//! other number, a call outside through the gateway (`gateway.rs`). The
+//! engine decides: its `Note::Transferred` completes the transfer (final
+//! NOTIFY `200 OK`, BYE to the transferring operator, the caller hears
+//! music or ringback until the engine's next `Assign` bridges the new
+//! operator); no word from it within `DECISION_WAIT` means it refused, and
+//! the operator gets NOTIFY `503` and keeps the call. Whether the new
+//! operator becomes the customer's responsible is the engine's
+//! `ChangeResponsible` (the source queue's `transfer_changes_responsible`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::call::{Phase, Purpose, leg_name};
+use super::inbound::{caller_number, hold_music};
+use super::{Input, Telephony};
+use crate::engine::{Event, OfferId, RequestId, TransferTarget};
+use crate::media::{PlaySource, Tone};
+use crate::sip::CallCommand;
+
+/// How long the engine may take to take up a transfer before it counts as
+/// refused (its answer normally comes within milliseconds).
+const DECISION_WAIT: Duration = Duration::from_secs(5);
+
+/// Transfers sent to the engine and not yet taken up: request → the
+/// transferring operator's offer.
+#[derive(Default)]
+pub(crate) struct Transfers {
+    pending: HashMap<RequestId, OfferId>,
+}
+
+impl Transfers {
+    /// Drops a pending transfer of `request`; whether there was one.
+    pub fn forget(&mut self, request: RequestId) -> bool {
+        self.pending.remove(&request).is_some()
+    }
+}
+
+/// Where a Refer-To points, as configured.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    /// An operator's extension: the operator's id.
+    Operator(String),
+    /// A routed number: its queue's name.
+    Queue(String),
+    /// A number acdd does not route: outside, through the gateway.
+    Outside(String),
+    Unknown,
+}
+
+/// A dialable number: digits with an optional leading `+`, `*` or `#`.
+fn is_number(user: &str) -> bool {
+    let digits = user.strip_prefix('+').unwrap_or(user);
+    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+}
+
+fn destination(config: &crate::config::Config, user: &str) -> Destination {
+    if let Some(operator) = config
+        .operators
+        .iter()
+        .find(|o| o.extension.as_ref().is_some_and(|e| e.get_ref() == user))
+    {
+        return Destination::Operator(operator.id.get_ref().clone());
+    }
+    if let Some(route) = config.routes.phone.iter().find(|r| r.number.get_ref() == user) {
+        return Destination::Queue(route.queue.get_ref().clone());
+    }
+    if is_number(user) {
+        Destination::Outside(user.to_string())
+    } else {
+        Destination::Unknown
+    }
+}
+
+impl Telephony {
+    fn notify(&self, offer: OfferId, status: u16) {
+        let _ = self.control.send(CallCommand::Notify {
+            leg: leg_name(offer),
+            status,
+        });
+    }
+
+    /// The operator of `offer` sent REFER to `refer_to`.
+    pub(super) async fn referred(&mut self, offer: OfferId, refer_to: &str, referred_by: Option<String>) {
+        let Some((call_id, call)) = self.calls.by_offer(offer) else {
+            self.notify(offer, 481);
+            return;
+        };
+        let request = match (call.phase, call.request) {
+            (Phase::Bridged(bridged), Some(request)) if bridged == offer => request,
+            _ => {
+                tracing::info!(%call_id, %offer, "REFER on a leg that is not bridged: refused");
+                self.notify(offer, 481);
+                return;
+            }
+        };
+        if call.gateway.is_some() || self.transfers.pending.contains_key(&request) {
+            self.notify(offer, 491);
+            return;
+        }
+        let user = caller_number(refer_to);
+        let destination = destination(&self.ctx.config.load(), &user);
+        tracing::info!(%call_id, request = request.0, %refer_to, ?destination, "transfer asked");
+        let target = match destination {
+            Destination::Operator(name) => self
+                .ctx
+                .engine
+                .query(move |e| e.operator_id(&name).map(TransferTarget::Operator))
+                .await
+                .flatten(),
+            Destination::Queue(name) => self
+                .ctx
+                .engine
+                .query(move |e| e.queue_id(&name).map(TransferTarget::Queue))
+                .await
+                .flatten(),
+            Destination::Outside(number) => {
+                if let Err(status) =
+                    self.dial_gateway(&call_id, &number, Purpose::Transfer { from: offer }, referred_by)
+                {
+                    tracing::info!(%call_id, status, "transfer outside impossible");
+                    self.notify(offer, if status == 503 { 404 } else { status });
+                }
+                return;
+            }
+            Destination::Unknown => None,
+        };
+        let Some(to) = target else {
+            self.notify(offer, 404);
+            return;
+        };
+        if let Some(call) = self.calls.get_mut(&call_id) {
+            call.referred_by = referred_by;
+        }
+        self.transfers.pending.insert(request, offer);
+        self.ctx.engine.send(Event::Transfer { request, to });
+        let loopback = self.loopback.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DECISION_WAIT).await;
+            let _ = loopback.send(Input::TransferUndecided(request));
+        });
+    }
+
+    /// The engine took the transfer up (`Note::Transferred`).
+    pub(super) fn transferred(&mut self, request: RequestId) {
+        let Some(offer) = self.transfers.pending.remove(&request) else {
+            return;
+        };
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        let music = self
+            .calls
+            .get_mut(&call_id)
+            .and_then(|call| hold_music(&self.ctx, &call.number));
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return;
+        };
+        call.legs.remove(&offer);
+        call.phase = Phase::Queued;
+        let source = match music {
+            Some(prompt) => PlaySource::Music(prompt),
+            None => PlaySource::Ringback(Tone::europe()),
+        };
+        if let Err(error) = call.media.play(call.caller, source) {
+            tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
+        }
+        self.notify(offer, 200);
+        let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
+        tracing::info!(%call_id, request = request.0, %offer, "call transferred");
+    }
+
+    /// The engine said nothing about a transfer: it refused it. The
+    /// operator keeps the call, or, if they hung up meanwhile, it ends.
+    pub(super) fn transfer_undecided(&mut self, request: RequestId) {
+        let Some(offer) = self.transfers.pending.remove(&request) else {
+            return;
+        };
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        let operator_there = self
+            .calls
+            .get_mut(&call_id)
+            .is_some_and(|call| call.legs.contains_key(&offer));
+        if operator_there {
+            tracing::info!(request = request.0, %offer, "transfer refused by the engine: the operator keeps the call");
+            self.notify(offer, 503);
+            return;
+        }
+        tracing::info!(%call_id, request = request.0, "transfer refused by the engine and the operator gone: ending the call");
+        let _ = self.control.send(CallCommand::Hangup {
+            call_id: call_id.clone(),
+        });
+        self.calls.remove(&call_id);
+        self.ctx.engine.send(Event::Closed { request });
+    }
+
+    /// The transferring operator hung up before the engine took the
+    /// transfer up: the caller waits for it; `false` if no transfer is pending.
+    pub(super) fn left_before_transfer(&mut self, call_id: &str, offer: OfferId) -> bool {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return false;
+        };
+        let pending = call
+            .request
+            .is_some_and(|request| self.transfers.pending.get(&request) == Some(&offer));
+        if pending {
+            call.legs.remove(&offer);
+            tracing::info!(%call_id, %offer, "operator left while the transfer is decided");
+        }
+        pending
+    }
+
+    /// The transferring operator hung up while the call outside rings: the
+    /// caller waits alone (the request closes); the call outside is now a
+    /// forward, whose failure hangs the caller up.
+    pub(super) fn left_during_transfer(&mut self, call_id: &str, offer: OfferId) -> bool {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return false;
+        };
+        let Some(gateway) = call
+            .gateway
+            .as_mut()
+            .filter(|g| g.purpose == Purpose::Transfer { from: offer })
+        else {
+            return false;
+        };
+        gateway.purpose = Purpose::Forward;
+        call.legs.remove(&offer);
+        call.phase = Phase::Forwarding;
+        let _ = call.media.play(call.caller, PlaySource::Ringback(Tone::europe()));
+        tracing::info!(%call_id, %offer, "operator left while the transfer outside rings");
+        if let Some(request) = self.calls.detach_request(call_id) {
+            self.ctx.engine.send(Event::Closed { request });
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_number;
+
+    #[test]
+    fn numbers_are_digits_with_an_optional_prefix() {
+        assert!(is_number("+4930123"));
+        assert!(is_number("102"));
+        assert!(is_number("*8"));
+        assert!(!is_number("+"));
+        assert!(!is_number("alice"));
+    }
+}
