@@ -6,7 +6,7 @@
 # acdd: a SIPp trunk caller (benches/sipp/call_caller.xml) calls the queue
 # number; acdd stores and queues the call, rings an operator (evenly over
 # OPERATORS operators, one call each, registered with digest auth by
-# benches/sipp/register_operators.xml, their Contacts spread over PHONES SIPp
+# benches/register_operators.py, their Contacts spread over PHONES SIPp
 # processes running benches/sipp/call_operator.xml), the phone answers at
 # once (200, no 180), acdd bridges, the caller talks TALK_MS ms (no RTP) and
 # hangs up; acdd sends BYE to the operator.

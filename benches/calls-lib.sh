@@ -122,7 +122,7 @@ TOML
 start_acdd() {
   local sip_port=$1 i
   mkdir -p "$work/data"
-  NO_COLOR=1 ./target/release/acdd run --config "$work/acdd.toml" 2>"$work/acdd.log" >/dev/null &
+  NO_COLOR=1 "${ACDD_BIN:-./target/release/acdd}" run --config "$work/acdd.toml" 2>"$work/acdd.log" >/dev/null &
   acdd_pid=$!
   pids_to_kill+=("$acdd_pid")
   for ((i = 0; i < 200; i++)); do
@@ -135,25 +135,18 @@ start_acdd() {
   exit 1
 }
 
-# register_operators PORT OPERATORS: REGISTERs op1..opN with digest auth,
-# spread over the phones in phone_ports (Contact: that phone's port).
+# register_operators PORT OPERATORS: REGISTERs op1..opN with digest auth
+# (benches/register_operators.py), spread over the phones in phone_ports
+# (Contact: that phone's port).
 register_operators() {
-  local sip_port=$1 operators=$2 i out ok
-  {
-    echo SEQUENTIAL
-    for ((i = 1; i <= operators; i++)); do
-      echo "op$i;op$i-secret;${phone_ports[$(((i - 1) % ${#phone_ports[@]}))]}"
-    done
-  } >"$work/operators.csv"
-  out=$(cd "$work" && timeout 120 sipp -sf "$scenarios/register_operators.xml" -inf "$work/operators.csv" \
-    -r 200 -m "$operators" -i 127.0.0.1 -p "$(port)" -buff_size 4194304 -timeout 100s -nostdin \
-    "127.0.0.1:$sip_port" 2>&1 || true)
-  ok=$(echo "$out" | awk -F'|' '/Successful call/ {gsub(/ /,"",$3); print $3}' | tail -1)
-  if [ "${ok:-0}" != "$operators" ]; then
-    echo "registered ${ok:-0} of $operators operators:" >&2
-    echo "$out" | tail -20 >&2
+  local sip_port=$1 operators=$2 i
+  for ((i = 1; i <= operators; i++)); do
+    echo "op$i;op$i-secret;${phone_ports[$(((i - 1) % ${#phone_ports[@]}))]}"
+  done >"$work/operators.csv"
+  timeout 300 python3 benches/register_operators.py "127.0.0.1:$sip_port" "$work/operators.csv" >/dev/null || {
+    echo "registering the operators failed" >&2
     exit 1
-  fi
+  }
 }
 
 # run_calls TARGET RATE CALLS PREFIX TALK_MS: one SIPp caller placing CALLS

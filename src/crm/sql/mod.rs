@@ -29,6 +29,36 @@ pub struct SqlStore {
     /// must not open two conversations (PostgreSQL's read-committed
     /// transactions would not see each other's new rows).
     arrivals: tokio::sync::Mutex<()>,
+    /// SQLite: one write transaction at a time in this process. SQLite has a
+    /// single writer; a second connection's `BEGIN IMMEDIATE` would otherwise
+    /// meet SQLITE_BUSY and sleep in SQLite's busy handler (1 to 100 ms a
+    /// turn), while waiting here resumes as soon as the writer commits.
+    writer: tokio::sync::Mutex<()>,
+}
+
+/// A write transaction, holding the SQLite writer lock until it ends.
+pub(super) struct WriteTx<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _writer: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl WriteTx<'_> {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl SqlStore {
@@ -65,6 +95,7 @@ impl SqlStore {
             pool,
             dialect,
             arrivals: tokio::sync::Mutex::new(()),
+            writer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -87,10 +118,29 @@ impl SqlStore {
     /// A transaction that will write. SQLite takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not write
     /// after another connection did, and would fail instead of waiting.
-    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    /// SQLite: the in-process writer lock first (see `writer`).
+    async fn write(&self) -> Result<WriteTx<'_>, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => {
+                let writer = self.writer.lock().await;
+                Ok(WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _writer: Some(writer),
+                })
+            }
+            Dialect::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _writer: None,
+            }),
+        }
+    }
+
+    /// For a single statement that writes outside a transaction: the SQLite
+    /// writer lock (see `writer`), nothing for PostgreSQL.
+    async fn single_write(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.writer.lock().await),
+            Dialect::Postgres => None,
         }
     }
 }

@@ -176,6 +176,7 @@ impl SqlStore {
         body: String,
         at: Millis,
     ) -> Result<Message, StoreError> {
+        let _writer = self.single_write().await;
         let id: i64 = sqlx::query(
             "INSERT INTO messages (conversation_id, direction, author, body, at) VALUES ($1, 'out', $2, $3, $4) \
              RETURNING id",
@@ -268,6 +269,7 @@ impl SqlStore {
     }
 
     pub(super) async fn record_mail_id(&self, conversation: i64, message_id: String) -> Result<(), StoreError> {
+        let _writer = self.single_write().await;
         sqlx::query(
             "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
