@@ -16,7 +16,7 @@ use sqlx::{AnyPool, Row};
 
 use super::migrations::{Dialect, Embedded};
 use super::model::{
-    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd,
+    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, Record, RequestEnd,
     RequestSummary, Stored,
 };
 use super::store::{CustomerKey, Store, StoreError, StoreFuture};
@@ -34,6 +34,9 @@ pub struct SqlStore {
     /// meet SQLITE_BUSY and sleep in SQLite's busy handler (1 to 100 ms a
     /// turn), while waiting here resumes as soon as the writer commits.
     writer: tokio::sync::Mutex<()>,
+    /// Arrivals waiting to be stored: the recorder's writes give way to them
+    /// (a caller waits for the arrival; nobody waits for the recorder).
+    arrivals_waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// A write transaction, holding the SQLite writer lock until it ends.
@@ -96,6 +99,7 @@ impl SqlStore {
             dialect,
             arrivals: tokio::sync::Mutex::new(()),
             writer: tokio::sync::Mutex::new(()),
+            arrivals_waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -135,6 +139,28 @@ impl SqlStore {
         }
     }
 
+    /// A write transaction for bookkeeping that nobody waits for (the
+    /// recorder): with SQLite it lets every arrival waiting to be stored go
+    /// first.
+    async fn write_after_arrivals(&self) -> Result<WriteTx<'_>, sqlx::Error> {
+        use std::sync::atomic::Ordering;
+        match self.dialect {
+            Dialect::Sqlite => loop {
+                let writer = self.writer.lock().await;
+                if self.arrivals_waiting.load(Ordering::Acquire) == 0 {
+                    return Ok(WriteTx {
+                        tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                        _writer: Some(writer),
+                    });
+                }
+                // Back in the writer lock's queue, behind the arrivals.
+                drop(writer);
+                tokio::task::yield_now().await;
+            },
+            Dialect::Postgres => self.write().await,
+        }
+    }
+
     /// For a single statement that writes outside a transaction: the SQLite
     /// writer lock (see `writer`), nothing for PostgreSQL.
     async fn single_write(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
@@ -163,6 +189,9 @@ impl Store for SqlStore {
     }
     fn set_responsible(&self, request: i64, operator: String, at: Millis) -> StoreFuture<'_, ()> {
         Box::pin(self.record_responsible(request, operator, at))
+    }
+    fn record(&self, records: Vec<Record>) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_batch(records))
     }
     fn reply(&self, conversation: i64, operator: String, body: String, at: Millis) -> StoreFuture<'_, Message> {
         Box::pin(self.record_reply(conversation, operator, body, at))
