@@ -153,10 +153,11 @@ register_operators() {
 # calls at RATE/s to +4930100100 at TARGET (host:port), open loop (the
 # concurrency limit is far above what the rate needs), 10 s per expected
 # message at most. Caller numbers +4930<PREFIX><call number>. Prints
-# "ok failed retransmissions seconds" (seconds: first INVITE to last INVITE
-# plus one interval); logs in $work/caller-PREFIX.*.
+# "ok failed retransmissions seconds answer_p99_ms" (seconds: first INVITE
+# to last INVITE plus one interval; answer: INVITE sent to 200 received, from
+# the caller's log); logs in $work/caller-PREFIX.*.
 run_calls() {
-  local target=$1 rate=$2 calls=$3 prefix=$4 talk=$5 out ok failed retrans span
+  local target=$1 rate=$2 calls=$3 prefix=$4 talk=$5 out ok failed retrans span answer
   out=$(cd "$work" && timeout $((calls / rate * 3 + 120)) sipp -sf "$scenarios/call_caller.xml" -s +4930100100 \
     -key caller_prefix "$prefix" -d "$talk" -r "$rate" -m "$calls" -l $((rate * 30 + 100)) \
     -i 127.0.0.1 -p "$(port)" -buff_size 4194304 -recv_timeout 10000 -timeout $((calls / rate * 3 + 100))s \
@@ -169,7 +170,9 @@ run_calls() {
     "$work/caller-$prefix.csv" 2>/dev/null || echo "?")
   span=$(awk -v r="$rate" '$1 == "invite" {t = $3 + $4 / 1e6; if (!n++ || t < a) a = t; if (t > b) b = t}
     END {printf "%.3f", (n ? b - a : 0) + 1 / r}' "$work/caller-$prefix.log" 2>/dev/null || echo 0)
-  echo "${ok:-0} ${failed:-$calls} $retrans $span"
+  answer=$(awk '$1 == "invite" {t[$2] = $3 + $4 / 1e6} $1 == "answered" && ($2 in t) {printf "%.3f\n", ($3 + $4 / 1e6 - t[$2]) * 1000}' \
+    "$work/caller-$prefix.log" 2>/dev/null | sort -n | percentiles | awk '{print $4}')
+  echo "${ok:-0} ${failed:-$calls} $retrans $span $answer"
 }
 
 # latencies PREFIX NAME: milliseconds from the caller sending each INVITE of
