@@ -136,6 +136,21 @@ pub enum RequestEnd {
     },
 }
 
+/// One thing the recorder writes down; `Store::record` takes them in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    /// The request is assigned to the operator.
+    Assigned { request: i64, operator: String, at: Millis },
+    /// The request moved away from the operator (transfer).
+    Transferred { request: i64, from: String, at: Millis },
+    /// The request is finished; its conversation closes with it.
+    Ended { request: i64, end: RequestEnd, at: Millis },
+    /// The request's customer gets a new responsible operator.
+    Responsible { request: i64, operator: String, at: Millis },
+    /// The rotation pointers (queue, operator) as they are now.
+    Rotation(Vec<(String, String)>),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Conversation {
     pub id: i64,

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::model::{
-    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd,
+    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, Record, RequestEnd,
     RequestSummary, Stored,
 };
 
@@ -49,6 +49,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The request's customer gets a new responsible operator.
     fn set_responsible(&self, request: i64, operator: String, at: Millis) -> StoreFuture<'_, ()>;
+
+    /// What the recorder saw, in order, in one transaction: under load it
+    /// writes everything queued since its last write at once.
+    fn record(&self, records: Vec<Record>) -> StoreFuture<'_, ()>;
 
     /// An operator's reply, stored before it is delivered.
     fn reply(&self, conversation: i64, operator: String, body: String, at: Millis) -> StoreFuture<'_, Message>;

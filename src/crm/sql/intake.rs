@@ -2,12 +2,31 @@
 //! appended to its open conversation, or a new request is opened with its
 //! customer, conversation, lead and activity. Nothing is half-written.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use sqlx::{AnyConnection, Row};
 
 use super::SqlStore;
 use super::customers::{activity, resolve};
 use crate::crm::model::{LeadPlan, NewRequest, OpenRequest, Stored, Thread};
 use crate::crm::store::StoreError;
+
+/// Counts an arrival as waiting to be stored while it lives (dropped too
+/// when the arrival is abandoned midway).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// The conversation an arrival continues, if any.
 struct Continued {
@@ -19,8 +38,10 @@ struct Continued {
 
 impl SqlStore {
     pub(super) async fn receive_request(&self, new: NewRequest) -> Result<Stored, StoreError> {
+        let waiting = Waiting::new(&self.arrivals_waiting);
         let _one_at_a_time = self.arrivals.lock().await;
         let mut tx = self.write().await?;
+        drop(waiting);
         let continued = find_thread(&mut tx, &new).await?;
         let (customer, is_new) = resolve(
             &mut tx,

@@ -16,7 +16,7 @@ use sqlx::{AnyPool, Row};
 
 use super::migrations::{Dialect, Embedded};
 use super::model::{
-    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, RequestEnd,
+    CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, Record, RequestEnd,
     RequestSummary, Stored,
 };
 use super::store::{CustomerKey, Store, StoreError, StoreFuture};
@@ -29,6 +29,39 @@ pub struct SqlStore {
     /// must not open two conversations (PostgreSQL's read-committed
     /// transactions would not see each other's new rows).
     arrivals: tokio::sync::Mutex<()>,
+    /// SQLite: one write transaction at a time in this process. SQLite has a
+    /// single writer; a second connection's `BEGIN IMMEDIATE` would otherwise
+    /// meet SQLITE_BUSY and sleep in SQLite's busy handler (1 to 100 ms a
+    /// turn), while waiting here resumes as soon as the writer commits.
+    writer: tokio::sync::Mutex<()>,
+    /// Arrivals waiting to be stored: the recorder's writes give way to them
+    /// (a caller waits for the arrival; nobody waits for the recorder).
+    arrivals_waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// A write transaction, holding the SQLite writer lock until it ends.
+pub(super) struct WriteTx<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _writer: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl WriteTx<'_> {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl SqlStore {
@@ -65,6 +98,8 @@ impl SqlStore {
             pool,
             dialect,
             arrivals: tokio::sync::Mutex::new(()),
+            writer: tokio::sync::Mutex::new(()),
+            arrivals_waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -87,10 +122,51 @@ impl SqlStore {
     /// A transaction that will write. SQLite takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not write
     /// after another connection did, and would fail instead of waiting.
-    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    /// SQLite: the in-process writer lock first (see `writer`).
+    async fn write(&self) -> Result<WriteTx<'_>, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => {
+                let writer = self.writer.lock().await;
+                Ok(WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _writer: Some(writer),
+                })
+            }
+            Dialect::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _writer: None,
+            }),
+        }
+    }
+
+    /// A write transaction for bookkeeping that nobody waits for (the
+    /// recorder): with SQLite it lets every arrival waiting to be stored go
+    /// first.
+    async fn write_after_arrivals(&self) -> Result<WriteTx<'_>, sqlx::Error> {
+        use std::sync::atomic::Ordering;
+        match self.dialect {
+            Dialect::Sqlite => loop {
+                let writer = self.writer.lock().await;
+                if self.arrivals_waiting.load(Ordering::Acquire) == 0 {
+                    return Ok(WriteTx {
+                        tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                        _writer: Some(writer),
+                    });
+                }
+                // Back in the writer lock's queue, behind the arrivals.
+                drop(writer);
+                tokio::task::yield_now().await;
+            },
+            Dialect::Postgres => self.write().await,
+        }
+    }
+
+    /// For a single statement that writes outside a transaction: the SQLite
+    /// writer lock (see `writer`), nothing for PostgreSQL.
+    async fn single_write(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.writer.lock().await),
+            Dialect::Postgres => None,
         }
     }
 }
@@ -113,6 +189,9 @@ impl Store for SqlStore {
     }
     fn set_responsible(&self, request: i64, operator: String, at: Millis) -> StoreFuture<'_, ()> {
         Box::pin(self.record_responsible(request, operator, at))
+    }
+    fn record(&self, records: Vec<Record>) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_batch(records))
     }
     fn reply(&self, conversation: i64, operator: String, body: String, at: Millis) -> StoreFuture<'_, Message> {
         Box::pin(self.record_reply(conversation, operator, body, at))

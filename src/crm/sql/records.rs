@@ -2,140 +2,51 @@
 //! report it: assignment, transfer, end (with callback tasks for missed
 //! ones), responsible changes, operator replies, and rotation pointers.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::SqlStore;
 use super::customers::activity;
-use crate::crm::model::{Message, Millis, RequestEnd};
+use crate::crm::model::{Message, Millis, Record, RequestEnd};
 use crate::crm::store::StoreError;
 
 impl SqlStore {
-    async fn customer_of(&self, tx: &mut sqlx::AnyConnection, request: i64) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT customer_id FROM requests WHERE id = $1")
-            .bind(request)
-            .fetch_optional(&mut *tx)
-            .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    /// The recorder's records in order, in one write transaction.
+    pub(super) async fn record_batch(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        let mut tx = self.write_after_arrivals().await?;
+        for record in records {
+            match record {
+                Record::Assigned { request, operator, at } => {
+                    record_assigned_in(&mut tx, request, operator, at).await?
+                }
+                Record::Transferred { request, from, at } => record_transferred_in(&mut tx, request, from, at).await?,
+                Record::Ended { request, end, at } => record_ended_in(&mut tx, request, end, at).await?,
+                Record::Responsible { request, operator, at } => {
+                    record_responsible_in(&mut tx, request, operator, at).await?
+                }
+                Record::Rotation(pointers) => store_rotation_in(&mut tx, pointers).await?,
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(super) async fn record_assigned(&self, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let Some(customer) = self.customer_of(&mut tx, request).await? else {
-            return Ok(());
-        };
-        sqlx::query("UPDATE requests SET operator = $1 WHERE id = $2")
-            .bind(&operator)
-            .bind(request)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE conversations SET operator = $1 WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2)",
-        )
-        .bind(&operator)
-        .bind(request)
-        .execute(&mut *tx)
-        .await?;
-        // A customer nobody is responsible for yet gets the first operator
-        // assigned (for a lead from mail or a form: the rotation's choice).
-        sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
-            .bind(&operator)
-            .bind(customer)
-            .execute(&mut *tx)
-            .await?;
-        activity(
-            &mut tx,
-            customer,
-            "assigned",
-            Some(request),
-            Some(&operator),
-            "assigned",
-            at,
-        )
-        .await?;
+        record_assigned_in(&mut tx, request, operator, at).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub(super) async fn record_transferred(&self, request: i64, from: String, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let Some(customer) = self.customer_of(&mut tx, request).await? else {
-            return Ok(());
-        };
-        activity(
-            &mut tx,
-            customer,
-            "transfer",
-            Some(request),
-            Some(&from),
-            "transferred away",
-            at,
-        )
-        .await?;
+        record_transferred_in(&mut tx, request, from, at).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub(super) async fn record_ended(&self, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let Some(customer) = self.customer_of(&mut tx, request).await? else {
-            return Ok(());
-        };
-        let state = match &end {
-            RequestEnd::Closed => "closed",
-            RequestEnd::Abandoned => "abandoned",
-            RequestEnd::Missed { .. } => "missed",
-        };
-        let changed = sqlx::query("UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open'")
-            .bind(state)
-            .bind(at)
-            .bind(request)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            // Already ended (the API records a close before the engine confirms it).
-            return Ok(());
-        }
-        sqlx::query(
-            "UPDATE conversations SET closed_at = $1 \
-             WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2) AND closed_at IS NULL",
-        )
-        .bind(at)
-        .bind(request)
-        .execute(&mut *tx)
-        .await?;
-        let operator: Option<String> = sqlx::query("SELECT operator FROM requests WHERE id = $1")
-            .bind(request)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        if let RequestEnd::Missed { reason } = &end {
-            sqlx::query(
-                "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(customer)
-            .bind(request)
-            .bind(operator.as_deref())
-            .bind(reason)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let detail = match &end {
-            RequestEnd::Missed { reason } => format!("missed: {reason}"),
-            _ => state.to_string(),
-        };
-        activity(
-            &mut tx,
-            customer,
-            state,
-            Some(request),
-            operator.as_deref(),
-            &detail,
-            at,
-        )
-        .await?;
+        record_ended_in(&mut tx, request, end, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -147,24 +58,7 @@ impl SqlStore {
         at: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let Some(customer) = self.customer_of(&mut tx, request).await? else {
-            return Ok(());
-        };
-        sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2")
-            .bind(&operator)
-            .bind(customer)
-            .execute(&mut *tx)
-            .await?;
-        activity(
-            &mut tx,
-            customer,
-            "responsible",
-            Some(request),
-            Some(&operator),
-            "now responsible",
-            at,
-        )
-        .await?;
+        record_responsible_in(&mut tx, request, operator, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -176,6 +70,7 @@ impl SqlStore {
         body: String,
         at: Millis,
     ) -> Result<Message, StoreError> {
+        let _writer = self.single_write().await;
         let id: i64 = sqlx::query(
             "INSERT INTO messages (conversation_id, direction, author, body, at) VALUES ($1, 'out', $2, $3, $4) \
              RETURNING id",
@@ -211,16 +106,7 @@ impl SqlStore {
 
     pub(super) async fn store_rotation(&self, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        for (queue, operator) in pointers {
-            sqlx::query(
-                "INSERT INTO engine_state (key, value) VALUES ($1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(format!("rotation:{queue}"))
-            .bind(operator)
-            .execute(&mut *tx)
-            .await?;
-        }
+        store_rotation_in(&mut tx, pointers).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -254,7 +140,7 @@ impl SqlStore {
 
     pub(super) async fn record_recording(&self, request: i64, link: String, at: Millis) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        let Some(customer) = self.customer_of(&mut tx, request).await? else {
+        let Some(customer) = customer_of(&mut tx, request).await? else {
             return Ok(());
         };
         sqlx::query("UPDATE callback_tasks SET recording = $1 WHERE request_id = $2")
@@ -268,6 +154,7 @@ impl SqlStore {
     }
 
     pub(super) async fn record_mail_id(&self, conversation: i64, message_id: String) -> Result<(), StoreError> {
+        let _writer = self.single_write().await;
         sqlx::query(
             "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
@@ -278,4 +165,161 @@ impl SqlStore {
         .await?;
         Ok(())
     }
+}
+
+async fn customer_of(tx: &mut AnyConnection, request: i64) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT customer_id FROM requests WHERE id = $1")
+        .bind(request)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+async fn record_assigned_in(
+    tx: &mut AnyConnection,
+    request: i64,
+    operator: String,
+    at: Millis,
+) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(tx, request).await? else {
+        return Ok(());
+    };
+    sqlx::query("UPDATE requests SET operator = $1 WHERE id = $2")
+        .bind(&operator)
+        .bind(request)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE conversations SET operator = $1 WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2)",
+    )
+    .bind(&operator)
+    .bind(request)
+    .execute(&mut *tx)
+    .await?;
+    // A customer nobody is responsible for yet gets the first operator
+    // assigned (for a lead from mail or a form: the rotation's choice).
+    sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
+        .bind(&operator)
+        .bind(customer)
+        .execute(&mut *tx)
+        .await?;
+    activity(tx, customer, "assigned", Some(request), Some(&operator), "assigned", at).await?;
+    Ok(())
+}
+
+async fn record_transferred_in(
+    tx: &mut AnyConnection,
+    request: i64,
+    from: String,
+    at: Millis,
+) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(tx, request).await? else {
+        return Ok(());
+    };
+    activity(
+        tx,
+        customer,
+        "transfer",
+        Some(request),
+        Some(&from),
+        "transferred away",
+        at,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn record_ended_in(tx: &mut AnyConnection, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(tx, request).await? else {
+        return Ok(());
+    };
+    let state = match &end {
+        RequestEnd::Closed => "closed",
+        RequestEnd::Abandoned => "abandoned",
+        RequestEnd::Missed { .. } => "missed",
+    };
+    let changed = sqlx::query("UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open'")
+        .bind(state)
+        .bind(at)
+        .bind(request)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        // Already ended (the API records a close before the engine confirms it).
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE conversations SET closed_at = $1 \
+             WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2) AND closed_at IS NULL",
+    )
+    .bind(at)
+    .bind(request)
+    .execute(&mut *tx)
+    .await?;
+    let operator: Option<String> = sqlx::query("SELECT operator FROM requests WHERE id = $1")
+        .bind(request)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if let RequestEnd::Missed { reason } = &end {
+        sqlx::query(
+            "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(customer)
+        .bind(request)
+        .bind(operator.as_deref())
+        .bind(reason)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let detail = match &end {
+        RequestEnd::Missed { reason } => format!("missed: {reason}"),
+        _ => state.to_string(),
+    };
+    activity(tx, customer, state, Some(request), operator.as_deref(), &detail, at).await?;
+    Ok(())
+}
+
+async fn record_responsible_in(
+    tx: &mut AnyConnection,
+    request: i64,
+    operator: String,
+    at: Millis,
+) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(tx, request).await? else {
+        return Ok(());
+    };
+    sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2")
+        .bind(&operator)
+        .bind(customer)
+        .execute(&mut *tx)
+        .await?;
+    activity(
+        tx,
+        customer,
+        "responsible",
+        Some(request),
+        Some(&operator),
+        "now responsible",
+        at,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn store_rotation_in(tx: &mut AnyConnection, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
+    for (queue, operator) in pointers {
+        sqlx::query(
+            "INSERT INTO engine_state (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(format!("rotation:{queue}"))
+        .bind(operator)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
