@@ -333,6 +333,26 @@ fn media_caller(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (std::
     (media, caller)
 }
 
+/// One 20 ms PCMU packet of `fill` bytes, numbered `sequence`.
+fn pcmu_packet(sequence: u16, fill: u8) -> Vec<u8> {
+    let mut packet = vec![0x80, 0x00];
+    packet.extend_from_slice(&sequence.to_be_bytes());
+    packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
+    packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+    packet.extend(std::iter::repeat_n(fill, 160));
+    packet
+}
+
+/// One second of speech (50 packets of 20 ms µ-law, paced) to acdd's `port`.
+fn speak_one_second(media: &std::net::UdpSocket, port: u16) {
+    for sequence in 0..50u16 {
+        media
+            .send_to(&pcmu_packet(sequence, 0x7f), ("127.0.0.1", port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The RTP port acdd put in its 200 OK to the caller, once SIPp has seen it.
 fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -394,12 +414,9 @@ fn audio_flows_both_ways_through_acdd_after_bridging() {
     let (mut sent, mut echoed) = (0u16, 0);
     let mut buffer = [0u8; 2048];
     for sequence in 0..50u16 {
-        let mut packet = vec![0x80, 0x00];
-        packet.extend_from_slice(&sequence.to_be_bytes());
-        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
-        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-        packet.extend(std::iter::repeat_n(0xffu8, 160));
-        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
+        media
+            .send_to(&pcmu_packet(sequence, 0xff), ("127.0.0.1", port))
+            .unwrap();
         sent += 1;
         while let Ok((n, _)) = media.recv_from(&mut buffer) {
             if n >= 12 && buffer[1] & 0x7f == 0 {
@@ -500,16 +517,7 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
     let acdd = Acdd::start(&dir.0, &setup);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930999000");
     let port = wait_for_media_port(&dir.0, &acdd);
-    // One second of speech (50 packets of 20 ms µ-law).
-    for sequence in 0..50u16 {
-        let mut packet = vec![0x80, 0x00];
-        packet.extend_from_slice(&sequence.to_be_bytes());
-        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
-        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-        packet.extend(std::iter::repeat_n(0x7fu8, 160));
-        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    speak_one_second(&media, port);
     let output = caller.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -969,15 +977,7 @@ fn voicemail_plays_the_greeting_then_records_into_the_voicemail_folder() {
     // One second of speech (50 packets of 20 ms µ-law) into the recording,
     // which lasts 5 s from its start.
     let port = wait_for_media_port(&dir.0, &acdd);
-    for sequence in 0..50u16 {
-        let mut packet = vec![0x80, 0x00];
-        packet.extend_from_slice(&sequence.to_be_bytes());
-        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
-        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-        packet.extend(std::iter::repeat_n(0x7fu8, 160));
-        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    speak_one_second(&media, port);
     let output = caller.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -1054,12 +1054,9 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
     let (mut heard, mut tones) = (0, 0);
     let mut buffer = [0u8; 2048];
     for sequence in 0..100u16 {
-        let mut packet = vec![0x80, 0x00];
-        packet.extend_from_slice(&sequence.to_be_bytes());
-        packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
-        packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-        packet.extend(std::iter::repeat_n(0xffu8, 160));
-        media.send_to(&packet, ("127.0.0.1", port)).unwrap();
+        media
+            .send_to(&pcmu_packet(sequence, 0xff), ("127.0.0.1", port))
+            .unwrap();
         while let Ok((n, from)) = media.recv_from(&mut buffer) {
             assert_eq!(from.port(), port, "RTP comes from acdd's port for the caller");
             if n > 12 && buffer[1] & 0x7f == 0 {
