@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use acdd::sip::auth::digest::DigestAlgorithm;
 use common::sip_client::SipClient;
-use common::{Acdd, Setup, TestDir, free_port, require_program};
+use common::{Acdd, Setup, TestDir, free_port, require_program, sipp_logs};
 
 fn sipp(dir: &std::path::Path, acdd: &Acdd, scenario: &str, user: &str, password: &str) -> (bool, String) {
     require_program("sipp", "sip-tester");
@@ -34,12 +34,7 @@ fn sipp(dir: &std::path::Path, acdd: &Acdd, scenario: &str, user: &str, password
         .current_dir(dir)
         .output()
         .expect("running sipp");
-    let mut errors = String::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.file_name().to_string_lossy().ends_with("_errors.log") {
-            errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-        }
-    }
+    let errors = sipp_logs(dir, &["_errors.log"]);
     (
         output.status.success(),
         format!("{}\n{errors}", String::from_utf8_lossy(&output.stdout)),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::phone::Phone;
 use common::sip_client::SipClient;
-use common::{Acdd, Setup, TestDir, free_port, require_program};
+use common::{Acdd, Setup, TestDir, free_port, require_program, sipp_logs};
 
 /// A queue nobody can take calls from (no operator registered), waiting one second.
 const HOTLINE: &str = r#"
@@ -80,12 +80,7 @@ fn sipp_call(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (bool, St
         .current_dir(dir)
         .output()
         .expect("running sipp");
-    let mut errors = String::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        if entry.file_name().to_string_lossy().ends_with("_errors.log") {
-            errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-        }
-    }
+    let errors = sipp_logs(dir, &["_errors.log"]);
     (
         output.status.success(),
         format!("{}\n{errors}", String::from_utf8_lossy(&output.stdout)),
@@ -364,23 +359,10 @@ fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
             std::time::Instant::now() < deadline,
             "no 200 OK with SDP:\n{}\nSIPp's files:\n{}",
             acdd.log_text(),
-            sipp_files(dir)
+            sipp_logs(dir, &["_errors.log", "_messages.log"])
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Every SIPp log in `dir`, named, for a failure message.
-fn sipp_files(dir: &Path) -> String {
-    let mut text = String::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".log") && !name.starts_with("acdd") {
-            let body = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            text.push_str(&format!("--- {name}\n{body}\n"));
-        }
-    }
-    text
 }
 
 fn acdd_media_port(dir: &Path) -> Option<u16> {

@@ -39,6 +39,20 @@ impl Drop for TestDir {
     }
 }
 
+/// The SIPp logs in `dir` whose names end with one of `suffixes` (e.g.
+/// `_errors.log`), each after its name, for a failure message.
+pub fn sipp_logs(dir: &Path, suffixes: &[&str]) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if suffixes.iter().any(|s| name.ends_with(s)) {
+            let body = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            text.push_str(&format!("--- {name}\n{body}\n"));
+        }
+    }
+    text
+}
+
 /// A loopback port free for both UDP and TCP right now.
 pub fn free_port(host: &str) -> u16 {
     for _ in 0..50 {

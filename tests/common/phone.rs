@@ -76,14 +76,7 @@ impl Phone {
     /// Waits for the scenario to end; (success, what it printed and its error log).
     pub fn finish(self) -> (bool, String) {
         let output = self.child.wait_with_output().expect("waiting for sipp");
-        let mut errors = String::new();
-        for entry in std::fs::read_dir(&self.work).into_iter().flatten().flatten() {
-            if entry.file_name().to_string_lossy().ends_with("_errors.log")
-                || entry.file_name().to_string_lossy().ends_with("_messages.log")
-            {
-                errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-            }
-        }
+        let errors = super::sipp_logs(&self.work, &["_errors.log", "_messages.log"]);
         (
             output.status.success(),
             format!(
