@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use metrics::{counter, histogram};
 
 use crate::daemon::engine_task::StepObserver;
-use crate::engine::{Action, Channel, Engine, Event, MissedReason, Note, OfferId, RequestId, Time};
+use crate::engine::{Action, Channel, Engine, Event, MissedReason, Note, RequestId, Time};
 
 /// Where a waiting request stands, for its outcome's labels and wait.
 struct Waiting {
@@ -23,7 +23,6 @@ pub struct MetricsObserver {
     waiting: HashMap<RequestId, Waiting>,
     /// Assigned requests: operator, channel, since when.
     held: HashMap<RequestId, (String, Channel, Time)>,
-    offers: HashMap<OfferId, (String, Channel)>,
 }
 
 fn reason_label(reason: MissedReason) -> &'static str {
@@ -40,6 +39,13 @@ fn seconds(ms: u64) -> f64 {
 }
 
 impl MetricsObserver {
+    /// Requests it still follows (waiting or assigned): none once every
+    /// request has ended, or it would grow with every call.
+    #[cfg(test)]
+    pub(super) fn followed(&self) -> usize {
+        self.waiting.len() + self.held.len()
+    }
+
     fn outcome(&mut self, request: RequestId, outcome: &'static str, t: Time) -> Option<Waiting> {
         let waiting = self.waiting.remove(&request)?;
         let labels = [
@@ -87,26 +93,14 @@ impl StepObserver for MetricsObserver {
                         },
                     );
                 }
-                Action::Offer {
-                    offer,
-                    operator,
-                    queue,
-                    channel,
-                    ..
-                } => {
+                Action::Offer { queue, channel, .. } => {
                     counter!("acdd_offers_total", "queue" => queue_name(*queue), "channel" => channel.to_string())
                         .increment(1);
-                    self.offers.insert(*offer, (operator_name(*operator), *channel));
                 }
-                Action::Withdraw { offer, .. } | Action::RefuseAccept { offer, .. } => {
-                    self.offers.remove(offer);
-                }
-                Action::Note(Note::Declined { offer, operator }) => {
-                    self.offers.remove(offer);
+                Action::Note(Note::Declined { operator, .. }) => {
                     counter!("acdd_operator_declines_total", "operator" => operator_name(*operator)).increment(1);
                 }
-                Action::Note(Note::NoAnswer { offer, operator }) => {
-                    self.offers.remove(offer);
+                Action::Note(Note::NoAnswer { operator, .. }) => {
                     counter!("acdd_operator_no_answers_total", "operator" => operator_name(*operator)).increment(1);
                 }
                 Action::Assign {

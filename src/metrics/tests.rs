@@ -94,6 +94,11 @@ fn counts_outcomes_waits_and_service_level() {
     step(&mut engine, t, Event::Closed { request: RequestId(1) });
     t = t.plus_ms(60_000);
     step(&mut engine, t, Event::Tick); // request 2 ran out of waiting time (and rang out in between)
+    assert_eq!(
+        observer.followed(),
+        0,
+        "every request has ended: nothing left to follow"
+    );
 
     let text = handle.render();
     let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
