@@ -14,6 +14,8 @@ use super::model::{
 pub enum StoreError {
     #[error("storage: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("storage (SQLite): {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("storage migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]

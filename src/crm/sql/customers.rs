@@ -1,7 +1,8 @@
 //! Customers inside a transaction: find them by identities, create them,
 //! merge two that turn out to be one person, and log activities.
 
-use sqlx::{AnyConnection, Row};
+use super::db::{Db, query};
+use crate::crm::store::StoreError;
 
 use crate::crm::model::{Identity, Millis};
 
@@ -9,18 +10,18 @@ use crate::crm::model::{Identity, Millis};
 /// several into the first found, or creates one; then links every identity.
 /// Returns the customer and whether it is new.
 pub(super) async fn resolve(
-    tx: &mut AnyConnection,
+    db: &mut dyn Db,
     identities: &[Identity],
     also: Option<i64>,
     name: Option<&str>,
     at: Millis,
-) -> Result<(i64, bool), sqlx::Error> {
+) -> Result<(i64, bool), StoreError> {
     let mut found: Vec<i64> = Vec::new();
     for identity in identities {
-        let owner = sqlx::query("SELECT customer_id FROM identities WHERE kind = $1 AND value = $2")
+        let owner = query("SELECT customer_id FROM identities WHERE kind = $1 AND value = $2")
             .bind(&identity.kind)
             .bind(&identity.value)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(db)
             .await?;
         if let Some(row) = owner {
             let id: i64 = row.try_get(0)?;
@@ -35,30 +36,30 @@ pub(super) async fn resolve(
     let (customer, new) = match found.first() {
         Some(first) => (*first, false),
         None => {
-            let row = sqlx::query("INSERT INTO customers (name, created_at) VALUES ($1, $2) RETURNING id")
+            let row = query("INSERT INTO customers (name, created_at) VALUES ($1, $2) RETURNING id")
                 .bind(name)
                 .bind(at)
-                .fetch_one(&mut *tx)
+                .fetch_one(db)
                 .await?;
-            (row.try_get::<i64, _>(0)?, true)
+            (row.try_get::<i64>(0)?, true)
         }
     };
     for loser in found.iter().skip(1) {
-        merge(tx, *loser, customer, at).await?;
+        merge(db, *loser, customer, at).await?;
     }
     for identity in identities {
-        sqlx::query("INSERT INTO identities (kind, value, customer_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        query("INSERT INTO identities (kind, value, customer_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(&identity.kind)
             .bind(&identity.value)
             .bind(customer)
-            .execute(&mut *tx)
+            .execute(db)
             .await?;
     }
     if let Some(name) = name {
-        sqlx::query("UPDATE customers SET name = $1 WHERE id = $2 AND name IS NULL")
+        query("UPDATE customers SET name = $1 WHERE id = $2 AND name IS NULL")
             .bind(name)
             .bind(customer)
-            .execute(&mut *tx)
+            .execute(db)
             .await?;
     }
     Ok((customer, new))
@@ -66,8 +67,8 @@ pub(super) async fn resolve(
 
 /// Moves everything of `loser` to `winner` and deletes `loser`. The winner
 /// keeps its responsible and name; it takes the loser's where it has none.
-async fn merge(tx: &mut AnyConnection, loser: i64, winner: i64, at: Millis) -> Result<(), sqlx::Error> {
-    sqlx::query(
+async fn merge(db: &mut dyn Db, loser: i64, winner: i64, at: Millis) -> Result<(), StoreError> {
+    query(
         "UPDATE customers SET \
            responsible = COALESCE(responsible, (SELECT c.responsible FROM customers c WHERE c.id = $1)), \
            name = COALESCE(name, (SELECT c.name FROM customers c WHERE c.id = $2)) \
@@ -76,7 +77,7 @@ async fn merge(tx: &mut AnyConnection, loser: i64, winner: i64, at: Millis) -> R
     .bind(loser)
     .bind(loser)
     .bind(winner)
-    .execute(&mut *tx)
+    .execute(db)
     .await?;
     for table in [
         "identities",
@@ -86,18 +87,18 @@ async fn merge(tx: &mut AnyConnection, loser: i64, winner: i64, at: Millis) -> R
         "activities",
         "callback_tasks",
     ] {
-        sqlx::query(&format!("UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"))
+        query(format!("UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"))
             .bind(winner)
             .bind(loser)
-            .execute(&mut *tx)
+            .execute(db)
             .await?;
     }
-    sqlx::query("DELETE FROM customers WHERE id = $1")
+    query("DELETE FROM customers WHERE id = $1")
         .bind(loser)
-        .execute(&mut *tx)
+        .execute(db)
         .await?;
     activity(
-        tx,
+        db,
         winner,
         "merged",
         None,
@@ -110,15 +111,15 @@ async fn merge(tx: &mut AnyConnection, loser: i64, winner: i64, at: Millis) -> R
 
 /// Appends to the customer's activity history.
 pub(super) async fn activity(
-    tx: &mut AnyConnection,
+    db: &mut dyn Db,
     customer: i64,
     kind: &str,
     request: Option<i64>,
     operator: Option<&str>,
     detail: &str,
     at: Millis,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<(), StoreError> {
+    query(
         "INSERT INTO activities (customer_id, kind, request_id, operator, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(customer)
@@ -127,7 +128,7 @@ pub(super) async fn activity(
     .bind(operator)
     .bind(detail)
     .bind(at)
-    .execute(&mut *tx)
+    .execute(db)
     .await?;
     Ok(())
 }

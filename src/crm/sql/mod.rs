@@ -1,12 +1,14 @@
 //! The SQL store: one implementation of `Store` for SQLite (embedded default,
-//! WAL) and PostgreSQL (by URL), through sqlx's `Any` driver so that both run
-//! the very same queries. Split by concern: arrivals, records of what the
-//! engine did, and look-ups.
+//! WAL, served by a thread of its own through rusqlite) and PostgreSQL (by
+//! URL, through sqlx), both running the very same queries (`db.rs`). Split
+//! by concern: arrivals, records of what the engine did, and look-ups.
 
 mod customers;
+mod db;
 mod intake;
 mod lookup;
 mod records;
+mod sqlite;
 
 use std::path::Path;
 
@@ -14,6 +16,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
+use self::db::{Db, DbFuture};
+use self::sqlite::SqliteThread;
 use super::migrations::{Dialect, Embedded};
 use super::model::{
     CallbackTask, Conversation, CustomerCard, Lead, Message, Millis, NewRequest, OpenRequest, Record, RequestEnd,
@@ -23,45 +27,18 @@ use super::store::{CustomerKey, Store, StoreError, StoreFuture};
 use crate::config::schema::Storage;
 
 pub struct SqlStore {
-    pool: AnyPool,
-    dialect: Dialect,
-    /// Arrivals one at a time: two first messages of one chat user at once
-    /// must not open two conversations (PostgreSQL's read-committed
-    /// transactions would not see each other's new rows).
+    backend: Backend,
+    /// PostgreSQL: arrivals one at a time, so that two first messages of one
+    /// chat user at once do not open two conversations (read-committed
+    /// transactions would not see each other's new rows). SQLite's thread
+    /// runs one piece of work at a time anyway.
     arrivals: tokio::sync::Mutex<()>,
-    /// SQLite: one write transaction at a time in this process. SQLite has a
-    /// single writer; a second connection's `BEGIN IMMEDIATE` would otherwise
-    /// meet SQLITE_BUSY and sleep in SQLite's busy handler (1 to 100 ms a
-    /// turn), while waiting here resumes as soon as the writer commits.
-    writer: tokio::sync::Mutex<()>,
-    /// Arrivals waiting to be stored: the recorder's writes give way to them
-    /// (a caller waits for the arrival; nobody waits for the recorder).
-    arrivals_waiting: std::sync::atomic::AtomicUsize,
 }
 
-/// A write transaction, holding the SQLite writer lock until it ends.
-pub(super) struct WriteTx<'a> {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    _writer: Option<tokio::sync::MutexGuard<'a, ()>>,
-}
-
-impl WriteTx<'_> {
-    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTx<'_> {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx<'_> {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
-    }
+enum Backend {
+    /// The connection lives on its own thread (`sqlite.rs`).
+    Sqlite(SqliteThread),
+    Postgres(AnyPool),
 }
 
 impl SqlStore {
@@ -69,8 +46,12 @@ impl SqlStore {
     /// otherwise, creating the file and its folder) and migrates it.
     pub async fn open(storage: &Storage) -> Result<SqlStore, StoreError> {
         install_default_drivers();
-        let (url, dialect, connections) = match &storage.postgres {
-            Some(url) => (url.clone(), Dialect::Postgres, 8),
+        let backend = match &storage.postgres {
+            Some(url) => {
+                let pool = AnyPoolOptions::new().max_connections(8).connect(url).await?;
+                Migrator::new(Embedded(Dialect::Postgres)).await?.run(&pool).await?;
+                Backend::Postgres(pool)
+            }
             None => {
                 let path: &Path = &storage.sqlite;
                 if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -78,95 +59,68 @@ impl SqlStore {
                         StoreError::Invalid(format!("cannot create the folder {}: {e}", folder.display()))
                     })?;
                 }
-                (format!("sqlite://{}?mode=rwc", path.display()), Dialect::Sqlite, 4)
+                // Migrated through sqlx, then served by the SQLite thread.
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+                let mode: String = sqlx::query("PRAGMA journal_mode = WAL")
+                    .fetch_one(&pool)
+                    .await?
+                    .try_get(0)?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    return Err(StoreError::Invalid(format!("SQLite refused WAL mode (got {mode})")));
+                }
+                Migrator::new(Embedded(Dialect::Sqlite)).await?.run(&pool).await?;
+                pool.close().await;
+                Backend::Sqlite(SqliteThread::open(path)?)
             }
         };
-        let pool = AnyPoolOptions::new().max_connections(connections).connect(&url).await?;
-        if dialect == Dialect::Sqlite {
-            // Persistent in the file: readers never block the one writer, and
-            // a commit is on disk before it returns.
-            let mode: String = sqlx::query("PRAGMA journal_mode = WAL")
-                .fetch_one(&pool)
-                .await?
-                .try_get(0)?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                return Err(StoreError::Invalid(format!("SQLite refused WAL mode (got {mode})")));
-            }
-        }
-        Migrator::new(Embedded(dialect)).await?.run(&pool).await?;
         Ok(SqlStore {
-            pool,
-            dialect,
+            backend,
             arrivals: tokio::sync::Mutex::new(()),
-            writer: tokio::sync::Mutex::new(()),
-            arrivals_waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
     pub fn dialect(&self) -> Dialect {
-        self.dialect
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
-    /// A transaction that only reads, seeing one snapshot across statements.
-    async fn read(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.dialect {
-            Dialect::Sqlite => self.pool.begin().await,
-            Dialect::Postgres => {
-                self.pool
+    /// Runs `work` in one write transaction: all of it is written, or none.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut dyn Db) -> DbFuture<'a, T> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(thread) => thread.run(work).await,
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let out = work(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Runs `work` on one snapshot of the database: it never sees half of
+    /// what a transaction wrote.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut dyn Db) -> DbFuture<'a, T> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(thread) => thread.run(work).await,
+            Backend::Postgres(pool) => {
+                let mut tx = pool
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await
+                    .await?;
+                let out = work(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(out)
             }
-        }
-    }
-
-    /// A transaction that will write. SQLite takes the write lock at once
-    /// (`BEGIN IMMEDIATE`): a deferred one that reads first could not write
-    /// after another connection did, and would fail instead of waiting.
-    /// SQLite: the in-process writer lock first (see `writer`).
-    async fn write(&self) -> Result<WriteTx<'_>, sqlx::Error> {
-        match self.dialect {
-            Dialect::Sqlite => {
-                let writer = self.writer.lock().await;
-                Ok(WriteTx {
-                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _writer: Some(writer),
-                })
-            }
-            Dialect::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _writer: None,
-            }),
-        }
-    }
-
-    /// A write transaction for bookkeeping that nobody waits for (the
-    /// recorder): with SQLite it lets every arrival waiting to be stored go
-    /// first.
-    async fn write_after_arrivals(&self) -> Result<WriteTx<'_>, sqlx::Error> {
-        use std::sync::atomic::Ordering;
-        match self.dialect {
-            Dialect::Sqlite => loop {
-                let writer = self.writer.lock().await;
-                if self.arrivals_waiting.load(Ordering::Acquire) == 0 {
-                    return Ok(WriteTx {
-                        tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                        _writer: Some(writer),
-                    });
-                }
-                // Back in the writer lock's queue, behind the arrivals.
-                drop(writer);
-                tokio::task::yield_now().await;
-            },
-            Dialect::Postgres => self.write().await,
-        }
-    }
-
-    /// For a single statement that writes outside a transaction: the SQLite
-    /// writer lock (see `writer`), nothing for PostgreSQL.
-    async fn single_write(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.dialect {
-            Dialect::Sqlite => Some(self.writer.lock().await),
-            Dialect::Postgres => None,
         }
     }
 }

@@ -2,53 +2,51 @@
 //! report it: assignment, transfer, end (with callback tasks for missed
 //! ones), responsible changes, operator replies, and rotation pointers.
 
-use sqlx::{AnyConnection, Row};
-
 use super::SqlStore;
 use super::customers::activity;
+use super::db::{Db, query};
 use crate::crm::model::{Message, Millis, Record, RequestEnd};
 use crate::crm::store::StoreError;
 
 impl SqlStore {
     /// The recorder's records in order, in one write transaction.
     pub(super) async fn record_batch(&self, records: Vec<Record>) -> Result<(), StoreError> {
-        let mut tx = self.write_after_arrivals().await?;
-        for record in records {
-            match record {
-                Record::Assigned { request, operator, at } => {
-                    record_assigned_in(&mut tx, request, operator, at).await?
+        self.write(move |db| {
+            Box::pin(async move {
+                for record in records {
+                    match record {
+                        Record::Assigned { request, operator, at } => {
+                            record_assigned_in(db, request, operator, at).await?
+                        }
+                        Record::Transferred { request, from, at } => {
+                            record_transferred_in(db, request, from, at).await?
+                        }
+                        Record::Ended { request, end, at } => record_ended_in(db, request, end, at).await?,
+                        Record::Responsible { request, operator, at } => {
+                            record_responsible_in(db, request, operator, at).await?
+                        }
+                        Record::Rotation(pointers) => store_rotation_in(db, pointers).await?,
+                    }
                 }
-                Record::Transferred { request, from, at } => record_transferred_in(&mut tx, request, from, at).await?,
-                Record::Ended { request, end, at } => record_ended_in(&mut tx, request, end, at).await?,
-                Record::Responsible { request, operator, at } => {
-                    record_responsible_in(&mut tx, request, operator, at).await?
-                }
-                Record::Rotation(pointers) => store_rotation_in(&mut tx, pointers).await?,
-            }
-        }
-        tx.commit().await?;
-        Ok(())
+                Ok(())
+            })
+        })
+        .await
     }
 
     pub(super) async fn record_assigned(&self, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        record_assigned_in(&mut tx, request, operator, at).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |db| Box::pin(record_assigned_in(db, request, operator, at)))
+            .await
     }
 
     pub(super) async fn record_transferred(&self, request: i64, from: String, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        record_transferred_in(&mut tx, request, from, at).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |db| Box::pin(record_transferred_in(db, request, from, at)))
+            .await
     }
 
     pub(super) async fn record_ended(&self, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        record_ended_in(&mut tx, request, end, at).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |db| Box::pin(record_ended_in(db, request, end, at)))
+            .await
     }
 
     pub(super) async fn record_responsible(
@@ -57,10 +55,8 @@ impl SqlStore {
         operator: String,
         at: Millis,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        record_responsible_in(&mut tx, request, operator, at).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |db| Box::pin(record_responsible_in(db, request, operator, at)))
+            .await
     }
 
     pub(super) async fn record_reply(
@@ -70,154 +66,151 @@ impl SqlStore {
         body: String,
         at: Millis,
     ) -> Result<Message, StoreError> {
-        let _writer = self.single_write().await;
-        let id: i64 = sqlx::query(
-            "INSERT INTO messages (conversation_id, direction, author, body, at) VALUES ($1, 'out', $2, $3, $4) \
-             RETURNING id",
-        )
-        .bind(conversation)
-        .bind(&operator)
-        .bind(&body)
-        .bind(at)
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        Ok(Message {
-            id,
-            direction: "out".into(),
-            author: operator,
-            body,
-            at,
+        self.write(move |db| {
+            Box::pin(async move {
+                let id: i64 = query(
+                    "INSERT INTO messages (conversation_id, direction, author, body, at) \
+                     VALUES ($1, 'out', $2, $3, $4) RETURNING id",
+                )
+                .bind(conversation)
+                .bind(&operator)
+                .bind(&body)
+                .bind(at)
+                .fetch_one(db)
+                .await?
+                .try_get(0)?;
+                Ok(Message {
+                    id,
+                    direction: "out".into(),
+                    author: operator,
+                    body,
+                    at,
+                })
+            })
         })
+        .await
     }
 
     pub(super) async fn load_rotation(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT key, value FROM engine_state WHERE key LIKE 'rotation:%' ORDER BY key")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut pointers = Vec::new();
-        for row in rows {
-            let key: String = row.try_get(0)?;
-            let operator: String = row.try_get(1)?;
-            pointers.push((key["rotation:".len()..].to_string(), operator));
-        }
-        Ok(pointers)
+        self.read(|db| {
+            Box::pin(async move {
+                let rows = query("SELECT key, value FROM engine_state WHERE key LIKE 'rotation:%' ORDER BY key")
+                    .fetch_all(db)
+                    .await?;
+                let mut pointers = Vec::new();
+                for row in rows {
+                    let key: String = row.try_get(0)?;
+                    let operator: String = row.try_get(1)?;
+                    pointers.push((key["rotation:".len()..].to_string(), operator));
+                }
+                Ok(pointers)
+            })
+        })
+        .await
     }
 
     pub(super) async fn store_rotation(&self, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        store_rotation_in(&mut tx, pointers).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |db| Box::pin(store_rotation_in(db, pointers))).await
     }
 
     pub(super) async fn record_callback_done(&self, id: i64, operator: String, at: Millis) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let row = sqlx::query("SELECT customer_id, request_id FROM callback_tasks WHERE id = $1 AND done_at IS NULL")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else { return Ok(false) };
-        let (customer, request): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
-        sqlx::query("UPDATE callback_tasks SET done_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        activity(
-            &mut tx,
-            customer,
-            "callback",
-            request,
-            Some(&operator),
-            "called back",
-            at,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.write(move |db| {
+            Box::pin(async move {
+                let row = query("SELECT customer_id, request_id FROM callback_tasks WHERE id = $1 AND done_at IS NULL")
+                    .bind(id)
+                    .fetch_optional(db)
+                    .await?;
+                let Some(row) = row else { return Ok(false) };
+                let (customer, request): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+                query("UPDATE callback_tasks SET done_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(db)
+                    .await?;
+                activity(db, customer, "callback", request, Some(&operator), "called back", at).await?;
+                Ok(true)
+            })
+        })
+        .await
     }
 
     pub(super) async fn record_recording(&self, request: i64, link: String, at: Millis) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let Some(customer) = customer_of(&mut tx, request).await? else {
-            return Ok(());
-        };
-        sqlx::query("UPDATE callback_tasks SET recording = $1 WHERE request_id = $2")
-            .bind(&link)
-            .bind(request)
-            .execute(&mut *tx)
-            .await?;
-        activity(&mut tx, customer, "recording", Some(request), None, &link, at).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |db| {
+            Box::pin(async move {
+                let Some(customer) = customer_of(db, request).await? else {
+                    return Ok(());
+                };
+                query("UPDATE callback_tasks SET recording = $1 WHERE request_id = $2")
+                    .bind(&link)
+                    .bind(request)
+                    .execute(db)
+                    .await?;
+                activity(db, customer, "recording", Some(request), None, &link, at).await
+            })
+        })
+        .await
     }
 
     pub(super) async fn record_mail_id(&self, conversation: i64, message_id: String) -> Result<(), StoreError> {
-        let _writer = self.single_write().await;
-        sqlx::query(
-            "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(message_id)
-        .bind(conversation)
-        .bind(crate::crm::now_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.write(move |db| {
+            Box::pin(async move {
+                query(
+                    "INSERT INTO mail_ids (message_id, conversation_id, seen_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(message_id)
+                .bind(conversation)
+                .bind(crate::crm::now_millis())
+                .execute(db)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 }
 
-async fn customer_of(tx: &mut AnyConnection, request: i64) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query("SELECT customer_id FROM requests WHERE id = $1")
+async fn customer_of(db: &mut dyn Db, request: i64) -> Result<Option<i64>, StoreError> {
+    let row = query("SELECT customer_id FROM requests WHERE id = $1")
         .bind(request)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(db)
         .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+    row.map(|r| r.try_get(0)).transpose()
 }
 
-async fn record_assigned_in(
-    tx: &mut AnyConnection,
-    request: i64,
-    operator: String,
-    at: Millis,
-) -> Result<(), StoreError> {
-    let Some(customer) = customer_of(tx, request).await? else {
+async fn record_assigned_in(db: &mut dyn Db, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(db, request).await? else {
         return Ok(());
     };
-    sqlx::query("UPDATE requests SET operator = $1 WHERE id = $2")
+    query("UPDATE requests SET operator = $1 WHERE id = $2")
         .bind(&operator)
         .bind(request)
-        .execute(&mut *tx)
+        .execute(db)
         .await?;
-    sqlx::query(
+    query(
         "UPDATE conversations SET operator = $1 WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2)",
     )
     .bind(&operator)
     .bind(request)
-    .execute(&mut *tx)
+    .execute(db)
     .await?;
     // A customer nobody is responsible for yet gets the first operator
     // assigned (for a lead from mail or a form: the rotation's choice).
-    sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
+    query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
         .bind(&operator)
         .bind(customer)
-        .execute(&mut *tx)
+        .execute(db)
         .await?;
-    activity(tx, customer, "assigned", Some(request), Some(&operator), "assigned", at).await?;
+    activity(db, customer, "assigned", Some(request), Some(&operator), "assigned", at).await?;
     Ok(())
 }
 
-async fn record_transferred_in(
-    tx: &mut AnyConnection,
-    request: i64,
-    from: String,
-    at: Millis,
-) -> Result<(), StoreError> {
-    let Some(customer) = customer_of(tx, request).await? else {
+async fn record_transferred_in(db: &mut dyn Db, request: i64, from: String, at: Millis) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(db, request).await? else {
         return Ok(());
     };
     activity(
-        tx,
+        db,
         customer,
         "transfer",
         Some(request),
@@ -229,8 +222,8 @@ async fn record_transferred_in(
     Ok(())
 }
 
-async fn record_ended_in(tx: &mut AnyConnection, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
-    let Some(customer) = customer_of(tx, request).await? else {
+async fn record_ended_in(db: &mut dyn Db, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(db, request).await? else {
         return Ok(());
     };
     let state = match &end {
@@ -238,32 +231,31 @@ async fn record_ended_in(tx: &mut AnyConnection, request: i64, end: RequestEnd, 
         RequestEnd::Abandoned => "abandoned",
         RequestEnd::Missed { .. } => "missed",
     };
-    let changed = sqlx::query("UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open'")
+    let changed = query("UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open'")
         .bind(state)
         .bind(at)
         .bind(request)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .execute(db)
+        .await?;
     if changed == 0 {
         // Already ended (the API records a close before the engine confirms it).
         return Ok(());
     }
-    sqlx::query(
+    query(
         "UPDATE conversations SET closed_at = $1 \
              WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2) AND closed_at IS NULL",
     )
     .bind(at)
     .bind(request)
-    .execute(&mut *tx)
+    .execute(db)
     .await?;
-    let operator: Option<String> = sqlx::query("SELECT operator FROM requests WHERE id = $1")
+    let operator: Option<String> = query("SELECT operator FROM requests WHERE id = $1")
         .bind(request)
-        .fetch_one(&mut *tx)
+        .fetch_one(db)
         .await?
         .try_get(0)?;
     if let RequestEnd::Missed { reason } = &end {
-        sqlx::query(
+        query(
             "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
         )
@@ -272,33 +264,28 @@ async fn record_ended_in(tx: &mut AnyConnection, request: i64, end: RequestEnd, 
         .bind(operator.as_deref())
         .bind(reason)
         .bind(at)
-        .execute(&mut *tx)
+        .execute(db)
         .await?;
     }
     let detail = match &end {
         RequestEnd::Missed { reason } => format!("missed: {reason}"),
         _ => state.to_string(),
     };
-    activity(tx, customer, state, Some(request), operator.as_deref(), &detail, at).await?;
+    activity(db, customer, state, Some(request), operator.as_deref(), &detail, at).await?;
     Ok(())
 }
 
-async fn record_responsible_in(
-    tx: &mut AnyConnection,
-    request: i64,
-    operator: String,
-    at: Millis,
-) -> Result<(), StoreError> {
-    let Some(customer) = customer_of(tx, request).await? else {
+async fn record_responsible_in(db: &mut dyn Db, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
+    let Some(customer) = customer_of(db, request).await? else {
         return Ok(());
     };
-    sqlx::query("UPDATE customers SET responsible = $1 WHERE id = $2")
+    query("UPDATE customers SET responsible = $1 WHERE id = $2")
         .bind(&operator)
         .bind(customer)
-        .execute(&mut *tx)
+        .execute(db)
         .await?;
     activity(
-        tx,
+        db,
         customer,
         "responsible",
         Some(request),
@@ -310,15 +297,15 @@ async fn record_responsible_in(
     Ok(())
 }
 
-async fn store_rotation_in(tx: &mut AnyConnection, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
+async fn store_rotation_in(db: &mut dyn Db, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
     for (queue, operator) in pointers {
-        sqlx::query(
+        query(
             "INSERT INTO engine_state (key, value) VALUES ($1, $2) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(format!("rotation:{queue}"))
         .bind(operator)
-        .execute(&mut *tx)
+        .execute(db)
         .await?;
     }
     Ok(())
