@@ -272,13 +272,32 @@ impl Hub {
                 channel,
                 via,
             } => {
+                // The offer this accepts already named the conversation;
+                // only an assignment without one (pickup, rotation) asks the store.
+                let offered = self
+                    .offers
+                    .values()
+                    .find(|o| o.request == request && o.operator == operator)
+                    .map(|o| match &o.event {
+                        OperatorEvent::Offer { conversation, .. } => *conversation,
+                        _ => None,
+                    });
                 self.offers
                     .retain(|_, o| !(o.request == request && o.operator == operator));
-                let summary = self.store.request_summary(request.0 as i64).await.ok().flatten();
+                let conversation = match offered {
+                    Some(conversation) => conversation,
+                    None => self
+                        .store
+                        .request_summary(request.0 as i64)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|s| s.conversation),
+                };
                 let queue = self.queue_name(queue).await;
                 let event = OperatorEvent::Assigned {
                     request: request.0 as i64,
-                    conversation: summary.and_then(|s| s.conversation),
+                    conversation,
                     channel: channel.to_string(),
                     queue,
                     via: match via {

@@ -69,7 +69,11 @@ pub(crate) struct Call {
     pub number: String,
     /// The caller got a 2xx.
     pub answered: bool,
+    /// Operator legs, added through `Calls::add_leg`.
     pub legs: HashMap<OfferId, OperatorLeg>,
+    /// Every offer that rang on this call (the `Calls::by_offer` entries to
+    /// drop with it).
+    pub offers_rung: Vec<OfferId>,
     /// The leg through the outbound gateway, if one is dialled.
     pub gateway: Option<GatewayLeg>,
     /// Referred-By of the transfer that moved this call (for the next
@@ -81,6 +85,9 @@ pub(crate) struct Call {
 pub(crate) struct Calls {
     by_call_id: HashMap<String, Call>,
     by_request: HashMap<RequestId, String>,
+    /// The call of every offer that rang on it, until the call is removed
+    /// (a leg released earlier leaves its entry until then).
+    by_offer: HashMap<OfferId, String>,
 }
 
 /// The name of an operator leg in SIP commands.
@@ -113,12 +120,20 @@ impl Calls {
         self.by_request.get(&request).map(String::as_str)
     }
 
+    /// An operator leg rings on the call for this offer.
+    pub fn add_leg(&mut self, call_id: &str, offer: OfferId, leg: OperatorLeg) {
+        if let Some(call) = self.by_call_id.get_mut(call_id) {
+            call.legs.insert(offer, leg);
+            call.offers_rung.push(offer);
+            self.by_offer.insert(offer, call_id.to_string());
+        }
+    }
+
     /// The call ringing or talking to this offer's operator.
     pub fn by_offer(&mut self, offer: OfferId) -> Option<(String, &mut Call)> {
-        self.by_call_id
-            .iter_mut()
-            .find(|(_, call)| call.legs.contains_key(&offer))
-            .map(|(id, call)| (id.clone(), call))
+        let call_id = self.by_offer.get(&offer)?;
+        let call = self.by_call_id.get_mut(call_id)?;
+        call.legs.contains_key(&offer).then(|| (call_id.clone(), call))
     }
 
     /// The call whose gateway leg has this name.
@@ -142,6 +157,9 @@ impl Calls {
         let call = self.by_call_id.remove(call_id)?;
         if let Some(request) = call.request {
             self.by_request.remove(&request);
+        }
+        for offer in &call.offers_rung {
+            self.by_offer.remove(offer);
         }
         tokio::spawn(call.media.stop());
         Some(call.request)

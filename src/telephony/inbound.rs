@@ -90,6 +90,7 @@ impl Telephony {
                         number: call.number.clone(),
                         answered: false,
                         legs: HashMap::new(),
+                        offers_rung: Vec::new(),
                         gateway: None,
                         referred_by: None,
                     },

@@ -67,7 +67,15 @@ impl Telephony {
             });
             return;
         };
-        call.legs.insert(
+        let dial = CallCommand::Dial {
+            leg: leg_name(offer),
+            target: DialTarget::Operator(name),
+            caller: call.from.clone(),
+            sdp,
+            referred_by: call.referred_by.clone(),
+        };
+        self.calls.add_leg(
+            &call_id,
             offer,
             OperatorLeg {
                 operator,
@@ -75,13 +83,7 @@ impl Telephony {
                 answer: None,
             },
         );
-        let _ = self.control.send(CallCommand::Dial {
-            leg: leg_name(offer),
-            target: DialTarget::Operator(name),
-            caller: call.from.clone(),
-            sdp,
-            referred_by: call.referred_by.clone(),
-        });
+        let _ = self.control.send(dial);
     }
 
     /// The offer is off: stop ringing, or hang up a 2xx the engine refused.
