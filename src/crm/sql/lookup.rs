@@ -282,7 +282,7 @@ impl SqlStore {
                         .bind(conversation)
                         .fetch_all(db)
                         .await?;
-                rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+                rows.iter().map(|row| row.try_get(0)).collect()
             })
         })
         .await
