@@ -7,12 +7,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// mimalloc instead of glibc's malloc: a call allocates and frees many
-/// small buffers on several threads; glibc's arenas spent a sixth of the
-/// daemon's CPU under load (benches/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "acdd",
