@@ -93,15 +93,7 @@ impl SqlStore {
         T: Send + 'static,
         F: for<'a> FnOnce(&'a mut dyn Db) -> DbFuture<'a, T> + Send + 'static,
     {
-        match &self.backend {
-            Backend::Sqlite(thread) => thread.run(work).await,
-            Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let out = work(&mut *tx).await?;
-                tx.commit().await?;
-                Ok(out)
-            }
-        }
+        self.transaction("BEGIN", work).await
     }
 
     /// Runs `work` on one snapshot of the database: it never sees half of
@@ -111,12 +103,21 @@ impl SqlStore {
         T: Send + 'static,
         F: for<'a> FnOnce(&'a mut dyn Db) -> DbFuture<'a, T> + Send + 'static,
     {
+        self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
+            .await
+    }
+
+    /// `work` in one transaction: PostgreSQL's opened with `begin`; SQLite's
+    /// thread runs every piece of work in a write transaction of its own.
+    async fn transaction<T, F>(&self, begin: &'static str, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&'a mut dyn Db) -> DbFuture<'a, T> + Send + 'static,
+    {
         match &self.backend {
             Backend::Sqlite(thread) => thread.run(work).await,
             Backend::Postgres(pool) => {
-                let mut tx = pool
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?;
+                let mut tx = pool.begin_with(begin).await?;
                 let out = work(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(out)
