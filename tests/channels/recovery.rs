@@ -113,9 +113,10 @@ async fn acknowledged_requests_survive_a_kill_mid_burst(backend: Backend) {
     );
     let mut d = Daemon::start(backend, &config).await;
     let url = d.url("/api/v1/chat/livechat/messages");
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let senders: Vec<_> = (0..40)
         .map(|n| {
-            let (client, url) = (reqwest::Client::new(), url.clone());
+            let (client, url, acks) = (reqwest::Client::new(), url.clone(), acks.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(n * 5)).await;
                 let response = client
@@ -127,11 +128,19 @@ async fn acknowledged_requests_survive_a_kill_mid_burst(backend: Backend) {
                 if response.status().as_u16() != 202 {
                     return None;
                 }
-                response.json::<Value>().await.ok()?["request"].as_i64()
+                let request = response.json::<Value>().await.ok()?["request"].as_i64();
+                acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                request
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    // Killed as soon as the first chat is acknowledged, while the others pour in.
+    for _ in 0..1000 {
+        if acks.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     d.kill_and_restart().await;
     let mut acknowledged = Vec::new();
     for sender in senders {
