@@ -1,14 +1,16 @@
-//! Prometheus metrics: one recorder for the process, an observer of every
-//! engine step (counters and histograms), and gauges refreshed from the
-//! engine's views when `/metrics` is scraped. Other layers (SIP, media)
-//! record their own counters through the `metrics` macros; they all end up
-//! in the same exposition.
+//! Prometheus metrics: one recorder for the process (and its upkeep task),
+//! an observer of every engine step (counters and histograms), and gauges
+//! refreshed from the engine's views when `/metrics` is scraped. Other
+//! layers (SIP, media) record their own counters through the `metrics`
+//! macros; they all end up in the same exposition.
 
 mod gauges;
 mod observer;
 
 #[cfg(test)]
 mod tests;
+
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -20,16 +22,25 @@ const SECONDS_BUCKETS: [f64; 14] = [
     0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
 ];
 
+/// How often the recorder folds the histogram samples recorded since into
+/// their buckets. It keeps every raw sample until then (or until a scrape):
+/// without this, a daemon nobody scrapes (or with no HTTP listener at all)
+/// grows by every call's waits and handle time.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Exporter {
     handle: PrometheusHandle,
 }
 
 impl Exporter {
-    /// Installs the process-wide recorder. Call once, before anything records.
+    /// Installs the process-wide recorder and starts its upkeep on the
+    /// current tokio runtime. Call once, inside the runtime, before anything
+    /// records.
     pub fn install() -> anyhow::Result<Exporter> {
         let handle = builder()?.install_recorder()?;
         describe();
+        tokio::spawn(upkeep(handle.clone(), UPKEEP_INTERVAL));
         Ok(Exporter { handle })
     }
 
@@ -39,6 +50,17 @@ impl Exporter {
             gauges::set(&queues, &operators);
         }
         self.handle.render()
+    }
+}
+
+/// Drains the recorder's histogram samples into their buckets every
+/// `interval`, for as long as the process runs.
+async fn upkeep(handle: PrometheusHandle, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        handle.run_upkeep();
     }
 }
 
