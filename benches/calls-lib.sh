@@ -1,4 +1,5 @@
-# Shared by benches/call-load.sh and benches/soak.sh (sourced, not run).
+# Shared by benches/call-load.sh, benches/soak.sh and benches/sip-register.sh
+# (sourced, not run).
 # Expects: set -euo pipefail, the repository root as the working directory,
 # $work (a temporary directory) and the arrays/variables named below.
 # Loopback only: every address is 127.0.0.1.

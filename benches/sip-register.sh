@@ -15,22 +15,13 @@ seconds=${1:-5}
 shift || true
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(1000 2000 4000 6000 8000)
-command -v sipp >/dev/null || { echo "sipp missing: apt-get install -y sip-tester" >&2; exit 1; }
-command -v kamailio >/dev/null || { echo "kamailio missing: apt-get install -y kamailio" >&2; exit 1; }
-cargo build --release --quiet
 work=$(mktemp -d)
+source benches/calls-lib.sh
+require sipp sip-tester
+require kamailio kamailio
+cargo build --release --quiet
 trap 'kill $element 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 scenario="$PWD/benches/sipp/register_load.xml"
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-# CPU ticks (user+system) of a process and its children (Kamailio forks workers).
-ticks() {
-  local total=0 pid
-  for pid in "$1" $(ps -o pid= --ppid "$1"); do
-    total=$((total + $(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
-hz=$(getconf CLK_TCK)
 
 # run_rates NAME PORT: prints "rate ok failed cpu_ms_per_registration" per rate.
 run_rates() {
