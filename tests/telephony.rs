@@ -365,17 +365,23 @@ fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
     }
 }
 
-fn acdd_media_port(dir: &Path) -> Option<u16> {
+/// The RTP port in the SDP of the first message starting at `marker` in the
+/// SIPp message trace in `dir`.
+fn traced_media_port(dir: &Path, marker: &str) -> Option<u16> {
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
             continue;
         }
         let text = std::fs::read_to_string(entry.path()).ok()?;
-        let answer = &text[text.find("SIP/2.0 200 OK")?..];
-        let line = answer.lines().find(|l| l.starts_with("m=audio "))?;
+        let message = &text[text.find(marker)?..];
+        let line = message.lines().find(|l| l.starts_with("m=audio "))?;
         return line.split_whitespace().nth(1)?.parse().ok();
     }
     None
+}
+
+fn acdd_media_port(dir: &Path) -> Option<u16> {
+    traced_media_port(dir, "SIP/2.0 200 OK")
 }
 
 #[test]
@@ -1069,16 +1075,7 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
 
 /// The RTP port in the SDP of the first INVITE in the SIPp message trace in `dir`.
 fn invite_media_port(dir: &Path) -> Option<u16> {
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path()).ok()?;
-        let invite = &text[text.find("INVITE sip:")?..];
-        let line = invite.lines().find(|l| l.starts_with("m=audio "))?;
-        return line.split_whitespace().nth(1)?.parse().ok();
-    }
-    None
+    traced_media_port(dir, "INVITE sip:")
 }
 
 #[test]
