@@ -2,6 +2,9 @@
 //! assignments, turns them into events for each operator's event stream, and
 //! settles accepts and declines. It owns the book of open offers (who got
 //! which), so that an operator can act only on their own. It decides no routing.
+//! Events are built (names from the engine, a summary from the store) only
+//! while some stream listens; the book keeps the bare facts, and a stream
+//! that connects later gets its open offers built from them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::crm::Store;
 use crate::daemon::EngineHandle;
-use crate::engine::{Action, AssignVia, Channel, Event, OfferId, OperatorId, QueueId, RequestId, WithdrawReason};
+use crate::engine::{Action, AssignVia, Channel, Event, OfferId, OperatorId, QueueId, RequestId, Time, WithdrawReason};
 
 /// One event on an operator's stream.
 #[derive(Clone, Debug, Serialize)]
@@ -137,11 +140,13 @@ impl LiveHandle {
     }
 }
 
+/// An offer as the engine made it; its event is built when asked for.
 struct OpenOffer {
     operator: OperatorId,
     request: RequestId,
+    queue: QueueId,
     channel: Channel,
-    event: OperatorEvent,
+    deadline: Time,
 }
 
 struct Hub {
@@ -179,7 +184,7 @@ pub fn spawn(engine: EngineHandle, store: Arc<dyn Store>) -> LiveHandle {
                     None => return,
                 },
                 command = command_rx.recv() => match command {
-                    Some(command) => hub.obey(command),
+                    Some(command) => hub.obey(command).await,
                     None => return,
                 },
             }
@@ -189,24 +194,87 @@ pub fn spawn(engine: EngineHandle, store: Arc<dyn Store>) -> LiveHandle {
 }
 
 impl Hub {
-    async fn name_of(&self, operator: OperatorId) -> String {
-        self.engine
-            .query(move |e| e.operator_name(operator).map(str::to_string))
-            .await
-            .flatten()
-            .unwrap_or_default()
+    fn name_of(&self, operator: OperatorId) -> String {
+        self.engine.operator_name(operator).unwrap_or_default().to_string()
     }
 
-    async fn queue_name(&self, queue: QueueId) -> String {
-        self.engine
-            .query(move |e| e.queue_name(queue).map(str::to_string))
-            .await
-            .flatten()
-            .unwrap_or_default()
+    fn queue_name(&self, queue: QueueId) -> String {
+        self.engine.queue_name(queue).unwrap_or_default().to_string()
     }
 
     fn publish(&self, operator: String, event: OperatorEvent) {
         let _ = self.events.send((operator, event));
+    }
+
+    /// Whether any operator stream is connected; with none, nobody reads an
+    /// event, so none is built.
+    fn listened(&self) -> bool {
+        self.events.receiver_count() > 0
+    }
+
+    async fn offer_event(&self, offer: OfferId, open: &OpenOffer) -> OperatorEvent {
+        let summary = self.store.request_summary(open.request.0 as i64).await.ok().flatten();
+        OperatorEvent::Offer {
+            offer: offer.0,
+            request: open.request.0 as i64,
+            channel: open.channel.to_string(),
+            queue: self.queue_name(open.queue),
+            deadline: open.deadline.as_millis(),
+            conversation: summary.as_ref().and_then(|s| s.conversation),
+            customer: summary.as_ref().map(|s| s.customer),
+            customer_name: summary.as_ref().and_then(|s| s.customer_name.clone()),
+            subject: summary.as_ref().and_then(|s| s.subject.clone()),
+            preview: summary.and_then(|s| s.preview),
+        }
+    }
+
+    async fn publish_assigned(
+        &self,
+        request: RequestId,
+        operator: OperatorId,
+        queue: QueueId,
+        channel: Channel,
+        via: AssignVia,
+    ) {
+        let conversation = self
+            .store
+            .request_summary(request.0 as i64)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| s.conversation);
+        let event = OperatorEvent::Assigned {
+            request: request.0 as i64,
+            conversation,
+            channel: channel.to_string(),
+            queue: self.queue_name(queue),
+            via: match via {
+                AssignVia::Offer => "offer",
+                AssignVia::Rotation => "rotation",
+                AssignVia::Responsible => "responsible",
+                AssignVia::Pickup => "pickup",
+            },
+        };
+        // Published before the accept is answered: a stream opened after the
+        // answer never sees this assignment twice.
+        self.publish(self.name_of(operator), event);
+    }
+
+    /// Answers the accepts this assignment settles.
+    fn settle_accepts(&mut self, request: RequestId, operator: OperatorId) {
+        let settled: Vec<OfferId> = self
+            .accepting
+            .iter()
+            .filter(|(_, (o, r, _))| *o == operator && *r == request)
+            .map(|(offer, _)| *offer)
+            .collect();
+        for offer in settled {
+            if let Some((_, _, reply)) = self.accepting.remove(&offer) {
+                let _ = reply.send(AcceptOutcome::Assigned {
+                    request: request.0 as i64,
+                });
+            }
+        }
     }
 
     async fn follow(&mut self, action: Action) {
@@ -219,30 +287,18 @@ impl Hub {
                 channel,
                 deadline,
             } => {
-                let summary = self.store.request_summary(request.0 as i64).await.ok().flatten();
-                let queue = self.queue_name(queue).await;
-                let event = OperatorEvent::Offer {
-                    offer: offer.0,
-                    request: request.0 as i64,
-                    channel: channel.to_string(),
+                let open = OpenOffer {
+                    operator,
+                    request,
                     queue,
-                    deadline: deadline.as_millis(),
-                    conversation: summary.as_ref().and_then(|s| s.conversation),
-                    customer: summary.as_ref().map(|s| s.customer),
-                    customer_name: summary.as_ref().and_then(|s| s.customer_name.clone()),
-                    subject: summary.as_ref().and_then(|s| s.subject.clone()),
-                    preview: summary.and_then(|s| s.preview),
+                    channel,
+                    deadline,
                 };
-                self.offers.insert(
-                    offer,
-                    OpenOffer {
-                        operator,
-                        request,
-                        channel,
-                        event: event.clone(),
-                    },
-                );
-                self.publish(self.name_of(operator).await, event);
+                if self.listened() {
+                    let event = self.offer_event(offer, &open).await;
+                    self.publish(self.name_of(operator), event);
+                }
+                self.offers.insert(offer, open);
             }
             Action::Withdraw {
                 offer,
@@ -251,6 +307,9 @@ impl Hub {
                 reason,
             } => {
                 self.offers.remove(&offer);
+                if !self.listened() {
+                    return;
+                }
                 let reason = match reason {
                     WithdrawReason::TakenElsewhere => "taken_elsewhere",
                     WithdrawReason::Timeout => "timeout",
@@ -263,7 +322,7 @@ impl Hub {
                     request: request.0 as i64,
                     reason,
                 };
-                self.publish(self.name_of(operator).await, event);
+                self.publish(self.name_of(operator), event);
             }
             Action::Assign {
                 request,
@@ -272,57 +331,12 @@ impl Hub {
                 channel,
                 via,
             } => {
-                // The offer this accepts already named the conversation;
-                // only an assignment without one (pickup, rotation) asks the store.
-                let offered = self
-                    .offers
-                    .values()
-                    .find(|o| o.request == request && o.operator == operator)
-                    .map(|o| match &o.event {
-                        OperatorEvent::Offer { conversation, .. } => *conversation,
-                        _ => None,
-                    });
                 self.offers
                     .retain(|_, o| !(o.request == request && o.operator == operator));
-                let conversation = match offered {
-                    Some(conversation) => conversation,
-                    None => self
-                        .store
-                        .request_summary(request.0 as i64)
-                        .await
-                        .ok()
-                        .flatten()
-                        .and_then(|s| s.conversation),
-                };
-                let queue = self.queue_name(queue).await;
-                let event = OperatorEvent::Assigned {
-                    request: request.0 as i64,
-                    conversation,
-                    channel: channel.to_string(),
-                    queue,
-                    via: match via {
-                        AssignVia::Offer => "offer",
-                        AssignVia::Rotation => "rotation",
-                        AssignVia::Responsible => "responsible",
-                        AssignVia::Pickup => "pickup",
-                    },
-                };
-                // Published before the accept is answered: a stream opened
-                // after the answer never sees this assignment twice.
-                self.publish(self.name_of(operator).await, event);
-                let settled: Vec<OfferId> = self
-                    .accepting
-                    .iter()
-                    .filter(|(_, (o, r, _))| *o == operator && *r == request)
-                    .map(|(offer, _)| *offer)
-                    .collect();
-                for offer in settled {
-                    if let Some((_, _, reply)) = self.accepting.remove(&offer) {
-                        let _ = reply.send(AcceptOutcome::Assigned {
-                            request: request.0 as i64,
-                        });
-                    }
+                if self.listened() {
+                    self.publish_assigned(request, operator, queue, channel, via).await;
                 }
+                self.settle_accepts(request, operator);
             }
             Action::RefuseAccept { offer, .. } => {
                 self.offers.remove(&offer);
@@ -334,7 +348,7 @@ impl Hub {
         }
     }
 
-    fn obey(&mut self, command: Command) {
+    async fn obey(&mut self, command: Command) {
         match command {
             Command::Accept { offer, operator, reply } => match self.offers.get(&offer) {
                 None => {
@@ -369,7 +383,11 @@ impl Hub {
                 let mut open: Vec<(&OfferId, &OpenOffer)> =
                     self.offers.iter().filter(|(_, o)| o.operator == operator).collect();
                 open.sort_by_key(|(id, _)| **id);
-                let _ = reply.send(open.into_iter().map(|(_, o)| o.event.clone()).collect());
+                let mut events = Vec::with_capacity(open.len());
+                for (offer, o) in open {
+                    events.push(self.offer_event(*offer, o).await);
+                }
+                let _ = reply.send(events);
             }
         }
     }

@@ -137,3 +137,68 @@ async fn calls_are_not_accepted_over_http() {
         .unwrap();
     assert_eq!(view.state, "offered", "the call still rings");
 }
+
+#[tokio::test]
+async fn offers_made_while_nobody_listens_reach_a_stream_that_connects_later() {
+    let Fixture {
+        engine,
+        live,
+        events,
+        _dir,
+    } = fixture().await;
+    drop(events);
+    let (a, _, queue) = engine
+        .query(|e| {
+            (
+                e.operator_id("a").unwrap(),
+                e.operator_id("b").unwrap(),
+                e.queue_id("q").unwrap(),
+            )
+        })
+        .await
+        .unwrap();
+    engine.send(Event::Arrived(Arrival {
+        request: RequestId(3),
+        channel: Channel::Chat,
+        queue,
+        responsible: None,
+        waiting_since: Some(Time(engine_task::now().as_millis())),
+    }));
+    let mut pending = Vec::new();
+    for _ in 0..100 {
+        pending = live.pending(a).await;
+        if !pending.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let [
+        OperatorEvent::Offer {
+            offer,
+            request,
+            channel,
+            queue,
+            deadline,
+            ..
+        },
+    ] = pending.as_slice()
+    else {
+        panic!("one offer, built from the book: {pending:?}");
+    };
+    assert_eq!((*request, channel.as_str(), queue.as_str()), (3, "chat", "q"));
+    assert!(*deadline > engine_task::now().as_millis(), "the deadline is ahead");
+    let mut stream = live.subscribe();
+    assert_eq!(
+        live.accept(OfferId(*offer), a).await,
+        Some(AcceptOutcome::Assigned { request: 3 })
+    );
+    let (operator, event) = tokio::time::timeout(Duration::from_secs(5), stream.recv())
+        .await
+        .expect("the assignment")
+        .unwrap();
+    assert_eq!(operator, "a");
+    assert!(
+        matches!(event, OperatorEvent::Assigned { request: 3, ref queue, via: "offer", .. } if queue == "q"),
+        "{event:?}"
+    );
+}

@@ -46,7 +46,7 @@ pub fn spawn(store: Arc<dyn Store>, engine: EngineHandle) {
                 rotation = Some(pointers);
             }
             for action in batch.drain(..) {
-                if let Some(record) = to_record(&engine, action, at).await {
+                if let Some(record) = to_record(&engine, action, at) {
                     records.push(record);
                 }
             }
@@ -82,24 +82,23 @@ pub fn spawn(store: Arc<dyn Store>, engine: EngineHandle) {
     });
 }
 
-async fn name_of(engine: &EngineHandle, operator: OperatorId) -> String {
-    engine
-        .query(move |e| e.operator_name(operator).map(str::to_string))
-        .await
-        .flatten()
-        .unwrap_or_else(|| format!("#{}", operator.0))
+fn name_of(engine: &EngineHandle, operator: OperatorId) -> String {
+    match engine.operator_name(operator) {
+        Some(name) => name.to_string(),
+        None => format!("#{}", operator.0),
+    }
 }
 
-async fn to_record(engine: &EngineHandle, action: Action, at: super::Millis) -> Option<Record> {
+fn to_record(engine: &EngineHandle, action: Action, at: super::Millis) -> Option<Record> {
     let record = match action {
         Action::Assign { request, operator, .. } => Record::Assigned {
             request: request.0 as i64,
-            operator: name_of(engine, operator).await,
+            operator: name_of(engine, operator),
             at,
         },
         Action::ChangeResponsible { request, operator } => Record::Responsible {
             request: request.0 as i64,
-            operator: name_of(engine, operator).await,
+            operator: name_of(engine, operator),
             at,
         },
         Action::RunMissed { request, reason, .. } => {
@@ -129,7 +128,7 @@ async fn to_record(engine: &EngineHandle, action: Action, at: super::Millis) -> 
         },
         Action::Note(Note::Transferred { request, from }) => Record::Transferred {
             request: request.0 as i64,
-            from: name_of(engine, from).await,
+            from: name_of(engine, from),
             at,
         },
         _ => return None,

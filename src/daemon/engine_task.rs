@@ -2,11 +2,13 @@
 //! through a channel; it feeds the engine with the wall-clock time, wakes it
 //! at its next deadline, and fans actions out to subscribed adapters.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::{Action, Engine, EngineSetup, Event, Time};
+use super::names::Names;
+use crate::engine::{Action, Engine, EngineSetup, Event, OperatorId, QueueId, Time};
 use crate::eventlog::{EventLog, Record};
 
 type Query = Box<dyn FnOnce(&Engine) + Send>;
@@ -23,6 +25,7 @@ enum Command {
 #[derive(Clone)]
 pub struct EngineHandle {
     commands: mpsc::UnboundedSender<Command>,
+    names: Arc<Names>,
 }
 
 impl EngineHandle {
@@ -39,6 +42,17 @@ impl EngineHandle {
         });
         self.commands.send(Command::Query(query)).ok()?;
         answer.await.ok()
+    }
+
+    /// The operator's name, without asking the engine task: every id an
+    /// action carries is named here before the action goes out.
+    pub fn operator_name(&self, id: OperatorId) -> Option<Arc<str>> {
+        self.names.operator(id)
+    }
+
+    /// Like [`EngineHandle::operator_name`], for queues.
+    pub fn queue_name(&self, id: QueueId) -> Option<Arc<str>> {
+        self.names.queue(id)
     }
 
     /// Receives every action for which `wanted` is true, in order.
@@ -83,8 +97,10 @@ pub fn spawn_observed(
         });
     }
     let (commands, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(run(engine, log, observers, receiver));
-    EngineHandle { commands }
+    let names = Arc::new(Names::default());
+    names.follow(&engine);
+    tokio::spawn(run(engine, log, observers, receiver, names.clone()));
+    EngineHandle { commands, names }
 }
 
 async fn run(
@@ -92,6 +108,7 @@ async fn run(
     log: Option<EventLog>,
     mut observers: Vec<Box<dyn StepObserver>>,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    names: Arc<Names>,
 ) {
     let mut subscribers: Vec<Subscriber> = Vec::new();
     let mut actions = Vec::new();
@@ -108,6 +125,7 @@ async fn run(
         match command {
             Command::Event(event) => {
                 let t = now();
+                let reconfigure = matches!(event, Event::Reconfigure(_));
                 if log.is_none() && observers.is_empty() {
                     engine.handle(event, t, &mut actions);
                 } else {
@@ -122,6 +140,9 @@ async fn run(
                             actions: actions.clone(),
                         });
                     }
+                }
+                if reconfigure {
+                    names.follow(&engine);
                 }
             }
             Command::Query(query) => query(&engine),

@@ -2,6 +2,7 @@
 //! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
+pub mod names;
 pub mod shutdown;
 mod systemd;
 

@@ -113,6 +113,17 @@ impl Engine {
         self.operators.get(id.0 as usize).map(|o| o.setup.name.as_str())
     }
 
+    /// How many operator ids were ever given out. Ids count up from 0 and are
+    /// never reused or renamed (a removed operator keeps its id).
+    pub fn operator_id_count(&self) -> usize {
+        self.operators.len()
+    }
+
+    /// Like [`Engine::operator_id_count`], for queues.
+    pub fn queue_id_count(&self) -> usize {
+        self.queues.len()
+    }
+
     /// The configuration a queue runs with now.
     pub fn queue_setup(&self, id: QueueId) -> Option<&QueueSetup> {
         self.queues.get(id.0 as usize).map(|q| &q.setup)

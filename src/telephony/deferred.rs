@@ -46,10 +46,10 @@ impl Telephony {
 
     /// Runs the kept actions again after a call's storing ended; those still
     /// waiting for another call go back in line.
-    pub(super) async fn run_deferred(&mut self) {
+    pub(super) fn run_deferred(&mut self) {
         for action in std::mem::take(&mut self.deferred) {
             if !self.defer(&action) {
-                self.action(action).await;
+                self.action(action);
             }
         }
     }

@@ -184,7 +184,7 @@ async fn run(
         tokio::select! {
             Some(input) = inputs.recv() => telephony.input(input).await,
             Some(input) = stored.recv() => telephony.input(input).await,
-            Some(action) = actions.recv() => telephony.action(action).await,
+            Some(action) = actions.recv() => telephony.action(action),
             else => return,
         }
     }
@@ -201,13 +201,13 @@ impl Telephony {
             Input::Played { call_id, then, end } => self.played(&call_id, then, end),
             stored @ Input::Stored { .. } => {
                 self.caller_input(stored);
-                self.run_deferred().await;
+                self.run_deferred();
             }
             other => self.caller_input(other),
         }
     }
 
-    async fn action(&mut self, action: Action) {
+    fn action(&mut self, action: Action) {
         if self.defer(&action) {
             return;
         }
@@ -217,7 +217,7 @@ impl Telephony {
                 request,
                 operator,
                 ..
-            } => self.ring(offer, request, operator).await,
+            } => self.ring(offer, request, operator),
             Action::Withdraw { offer, .. } => self.withdraw(offer),
             Action::RefuseAccept { offer, .. } => self.withdraw(offer),
             Action::Assign { request, operator, .. } => self.assign(request, operator),

@@ -37,13 +37,8 @@ pub(super) fn release(call_id: &str, call: &mut Call, offer: OfferId) {
 }
 
 impl Telephony {
-    pub(super) async fn ring(&mut self, offer: OfferId, request: RequestId, operator: OperatorId) {
-        let name = self
-            .ctx
-            .engine
-            .query(move |e| e.operator_name(operator).map(str::to_string))
-            .await
-            .flatten();
+    pub(super) fn ring(&mut self, offer: OfferId, request: RequestId, operator: OperatorId) {
+        let name = self.ctx.engine.operator_name(operator).map(|name| name.to_string());
         let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
             // Not a call this process holds (recovered after a restart): nothing can ring.
             self.ctx.engine.send(Event::Failed {
