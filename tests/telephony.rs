@@ -12,6 +12,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use common::phone::Phone;
+use common::scrape::{scrape, value};
 use common::sip_client::SipClient;
 use common::{Acdd, Setup, TestDir, free_port, require_program, sipp_logs};
 
@@ -163,20 +164,13 @@ fn assert_finished(phone: Phone, acdd: &Acdd) {
 
 /// alice's phone load as the engine sees it, from `/metrics`.
 fn alice_phone_load(acdd: &Acdd) -> f64 {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(acdd.http.expect("HTTP is on")).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: acdd\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text.lines()
-        .find(|l| {
-            l.starts_with("acdd_operator_load{") && l.contains("operator=\"alice\"") && l.contains("channel=\"phone\"")
-        })
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or_else(|| panic!("no phone load for alice in:\n{text}"))
+    let scrape = scrape(acdd);
+    value(
+        &scrape,
+        "acdd_operator_load",
+        &[("operator", "alice"), ("channel", "phone")],
+    )
+    .unwrap_or_else(|| panic!("no phone load for alice in {:?}", scrape.samples))
 }
 
 #[test]
@@ -1084,8 +1078,7 @@ fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() 
     let setup = Setup {
         sip: "qualify_interval_seconds = 0".into(),
         extra: HOTLINE.into(),
-        // A range of its own: no other acdd takes the freed port meanwhile.
-        listen: "rtp_ports = [41000, 41099]\n".into(),
+        http: true,
         ..Setup::default()
     };
     let acdd = Acdd::start(&dir.0, &setup);
@@ -1099,25 +1092,18 @@ fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() 
         "{}",
         acdd.log_text()
     );
-    let port = invite_media_port(&dir.0.join("alice")).expect("alice's INVITE carried acdd's RTP port");
-    // acdd no longer holds the port of alice's leg (nor its RTCP port above):
-    // this test can bind them while the call goes on.
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let freed = loop {
-        let rtp = std::net::UdpSocket::bind(("127.0.0.1", port));
-        let rtcp = std::net::UdpSocket::bind(("127.0.0.1", port + 1));
-        if rtp.is_ok() && rtcp.is_ok() {
-            break true;
-        }
-        if std::time::Instant::now() > deadline || caller.try_wait().unwrap().is_some() {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    assert!(
+        invite_media_port(&dir.0.join("alice")).is_some(),
+        "alice was rung with acdd's RTP port"
+    );
+    // The pool leases two pairs while the call goes on: the caller's and
+    // bob's. Alice's went back when her leg was cancelled (a third pair
+    // would still be leased otherwise).
+    let pairs = value(&scrape(&acdd), "acdd_rtp_port_pairs_in_use", &[]);
     let talking = caller.try_wait().unwrap().is_none() && !acdd.log_text().contains("caller hung up");
     assert!(
-        freed && talking,
-        "port {port} of alice's leg is free while the call goes on (freed {freed}, still talking {talking})\n{}",
+        pairs == Some(2.0) && talking,
+        "two port pairs leased while the call goes on (leased {pairs:?}, still talking {talking})\n{}",
         acdd.log_text()
     );
     let output = caller.wait_with_output().unwrap();
@@ -1129,4 +1115,119 @@ fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() 
     );
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
+}
+
+#[test]
+fn sip_and_media_metrics_follow_a_call_with_audio() {
+    let dir = TestDir::new("tel-metrics");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: HOTLINE.into(),
+        http: true,
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    // One failed authentication: a wrong password (the 401 before is a
+    // challenge, not a failure).
+    let refused = SipClient::udp(acdd.udp).register(
+        "bob",
+        "not-bobs-password",
+        None,
+        Some(60),
+        acdd::sip::DigestAlgorithm::Md5,
+    );
+    assert_eq!(refused.code, 403, "{}", refused.raw);
+    let echo_port = free_port("127.0.0.1").to_string();
+    let alice = Phone::start_with(
+        &dir.0,
+        &acdd,
+        "alice",
+        "operator_answer",
+        &["-rtp_echo", "-mp", &echo_port],
+    );
+    let before = scrape(&acdd);
+    assert_eq!(
+        value(&before, "acdd_sip_registered_contacts", &[]),
+        Some(1.0),
+        "alice's phone"
+    );
+    assert_eq!(value(&before, "acdd_calls_active", &[]).unwrap_or(0.0), 0.0);
+    assert_eq!(
+        value(&before, "acdd_sip_auth_failures_total", &[("method", "REGISTER")]),
+        Some(1.0)
+    );
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    speak_one_second(&media, port);
+    let during = scrape(&acdd);
+    assert_eq!(value(&during, "acdd_calls_active", &[]), Some(1.0));
+    assert_eq!(
+        value(&during, "acdd_rtp_port_pairs_in_use", &[]),
+        Some(2.0),
+        "the caller's and alice's"
+    );
+    let output = caller.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        acdd.log_text()
+    );
+    assert_finished(alice, &acdd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let after = loop {
+        let after = scrape(&acdd);
+        let settled = value(&after, "acdd_calls_active", &[]) == Some(0.0)
+            && value(&after, "acdd_rtp_port_pairs_in_use", &[]) == Some(0.0);
+        if settled || std::time::Instant::now() > deadline {
+            break after;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let count = |name: &str, labels: &[(&str, &str)]| value(&after, name, labels).unwrap_or(0.0);
+    assert_eq!(count("acdd_calls_active", &[]), 0.0);
+    assert_eq!(count("acdd_rtp_port_pairs_in_use", &[]), 0.0);
+    assert_eq!(
+        count("acdd_rtp_port_pairs", &[]),
+        500.0,
+        "the default range 20000-20999"
+    );
+    // The trunk's INVITE and BYE were answered 2xx; acdd's INVITE to alice
+    // was answered 2xx; alice's REGISTERs were challenged (4xx), then 2xx.
+    let transactions = |direction: &str, method: &str, class: &str| {
+        count(
+            "acdd_sip_transactions_total",
+            &[("direction", direction), ("method", method), ("class", class)],
+        )
+    };
+    assert_eq!(transactions("in", "INVITE", "2xx"), 1.0);
+    assert_eq!(transactions("in", "BYE", "2xx"), 1.0);
+    assert_eq!(transactions("out", "INVITE", "2xx"), 1.0);
+    assert_eq!(transactions("out", "BYE", "2xx"), 1.0, "acdd hung alice up");
+    assert!(transactions("in", "REGISTER", "2xx") >= 1.0);
+    assert!(
+        transactions("in", "REGISTER", "4xx") >= 2.0,
+        "challenges and the refusal"
+    );
+    // 50 packets each way: the caller's to alice, and alice's echo back.
+    let received = count("acdd_rtp_packets_received_total", &[]);
+    let relayed = count("acdd_rtp_packets_relayed_total", &[]);
+    assert!((80.0..=100.0).contains(&received), "received {received}");
+    assert!((80.0..=100.0).contains(&relayed), "relayed {relayed}");
+    assert_eq!(count("acdd_rtp_packets_lost_total", &[]), 0.0);
+    // Every telephony metric the Grafana dashboard uses is exported.
+    let dashboard = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/grafana/acdd.json")).unwrap();
+    let unknown: Vec<&str> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| {
+            ["acdd_sip_", "acdd_rtp_", "acdd_calls_"]
+                .iter()
+                .any(|p| w.starts_with(p))
+        })
+        .filter(|w| !after.samples.iter().any(|s| s.metric == *w))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the dashboard uses metrics acdd does not export: {unknown:?}"
+    );
 }

@@ -81,6 +81,10 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     if let Some(sip) = &sip {
         let media = crate::media::MediaService::new(crate::media::MediaConfig::from_listen(&config.load().listen))
             .context("starting the media service")?;
+        exporter.on_scrape({
+            let media = media.clone();
+            move || media.publish_metrics()
+        });
         crate::telephony::spawn(ctx.clone(), sip.call_control(), media, call_inputs);
     }
     // Requests still open from before the restart go first, in their order.

@@ -4,9 +4,19 @@
 //! above it. A pair is bound before it is handed out (a port held by another
 //! program is skipped) and returns to the pool when its [`PortLease`] drops.
 //! Running out is an error ([`MediaError::PortsExhausted`]), never a panic.
+//!
+//! A pair handed back with [`PortPair::give_back`] keeps its sockets open
+//! (bound and registered with the runtime) for its next lease: a call then
+//! costs no socket, bind or close. Pairs are still leased round robin, so a
+//! port comes back only after the whole range, and whatever an earlier
+//! call's peer sent meanwhile is read and dropped before the new lease. The
+//! range thus bounds the open descriptors: two per pair once the range has
+//! been gone through (the systemd unit allows 65,536).
 
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::net::UdpSocket;
 
 use super::MediaError;
 
@@ -22,16 +32,28 @@ pub struct PortPool {
 #[derive(Debug)]
 struct PoolState {
     used: Vec<bool>,
+    /// Open sockets of pairs not leased now, by pair index.
+    idle: Vec<Option<(UdpSocket, UdpSocket)>>,
     in_use: usize,
     next: usize,
 }
 
-/// Two bound, non-blocking sockets and the lease that keeps their ports taken.
+/// Two bound, non-blocking sockets (registered with the runtime) and the
+/// lease that keeps their ports taken.
 #[derive(Debug)]
 pub struct PortPair {
     pub rtp: UdpSocket,
     pub rtcp: UdpSocket,
     pub lease: PortLease,
+}
+
+impl PortPair {
+    /// Frees the pair and keeps its sockets open for its next lease.
+    /// (Dropping the pair instead closes them.)
+    pub fn give_back(self) {
+        let PortPair { rtp, rtcp, lease } = self;
+        lock(&lease.state).idle[lease.index] = Some((rtp, rtcp));
+    }
 }
 
 /// Holds one pair of the pool; dropping it frees the pair. Drop it after the
@@ -81,6 +103,7 @@ impl PortPool {
             last,
             state: Arc::new(Mutex::new(PoolState {
                 used: vec![false; pairs],
+                idle: std::iter::repeat_with(|| None).take(pairs).collect(),
                 in_use: 0,
                 next: 0,
             })),
@@ -98,7 +121,8 @@ impl PortPool {
     }
 
     /// Takes the next free pair (round robin, so a just-freed port is not
-    /// reused at once) and binds both sockets.
+    /// reused at once), with the sockets it kept open or newly bound ones.
+    /// Must run inside the runtime the sockets are registered with.
     pub fn allocate(&self) -> Result<PortPair, MediaError> {
         let mut state = lock(&self.state);
         let pairs = state.used.len();
@@ -108,7 +132,15 @@ impl PortPool {
                 continue;
             }
             let rtp_port = self.first_even + 2 * index as u16;
-            let Some((rtp, rtcp)) = self.bind_pair(rtp_port) else {
+            let sockets = match state.idle[index].take() {
+                Some((rtp, rtcp)) => {
+                    drain(&rtp);
+                    drain(&rtcp);
+                    Some((rtp, rtcp))
+                }
+                None => self.bind_pair(rtp_port),
+            };
+            let Some((rtp, rtcp)) = sockets else {
                 continue;
             };
             state.used[index] = true;
@@ -131,23 +163,39 @@ impl PortPool {
     }
 
     fn bind_pair(&self, rtp_port: u16) -> Option<(UdpSocket, UdpSocket)> {
-        let rtp = UdpSocket::bind(SocketAddr::new(self.ip, rtp_port)).ok()?;
-        let rtcp = UdpSocket::bind(SocketAddr::new(self.ip, rtp_port + 1)).ok()?;
-        rtp.set_nonblocking(true).ok()?;
-        rtcp.set_nonblocking(true).ok()?;
-        Some((rtp, rtcp))
+        let bind = |port| -> std::io::Result<UdpSocket> {
+            let socket = std::net::UdpSocket::bind(SocketAddr::new(self.ip, port))?;
+            socket.set_nonblocking(true)?;
+            UdpSocket::from_std(socket)
+        };
+        match (bind(rtp_port), bind(rtp_port + 1)) {
+            (Ok(rtp), Ok(rtcp)) => Some((rtp, rtcp)),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::debug!(rtp_port, %error, "RTP port pair not available: skipped");
+                None
+            }
+        }
     }
+}
+
+/// Reads and drops what reached a kept socket while its pair was free. Costs
+/// no system call when nothing came (the runtime knows the socket is not
+/// readable).
+fn drain(socket: &UdpSocket) {
+    let mut sink = [0u8; 1500];
+    while socket.try_recv_from(&mut sink).is_ok() {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+    use std::time::Duration;
 
     const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-    #[test]
-    fn pairs_are_even_with_rtcp_above_and_exhaustion_is_an_error() {
+    #[tokio::test]
+    async fn pairs_are_even_with_rtcp_above_and_exhaustion_is_an_error() {
         let pool = PortPool::new(LOOPBACK, [41001, 41008]).unwrap();
         // 41002/3, 41004/5, 41006/7; 41008 has no odd neighbour in range.
         assert_eq!(pool.capacity(), 3);
@@ -173,9 +221,9 @@ mod tests {
         assert_eq!(pool.in_use(), 0);
     }
 
-    #[test]
-    fn a_port_taken_by_another_socket_is_skipped() {
-        let squatter = UdpSocket::bind((LOOPBACK, 41020)).unwrap();
+    #[tokio::test]
+    async fn a_port_taken_by_another_socket_is_skipped() {
+        let squatter = std::net::UdpSocket::bind((LOOPBACK, 41020)).unwrap();
         let pool = PortPool::new(LOOPBACK, [41020, 41023]).unwrap();
         let pair = pool.allocate().unwrap();
         assert_eq!(pair.lease.rtp_port(), 41022);
@@ -192,5 +240,36 @@ mod tests {
         ));
         assert!(PortPool::new(LOOPBACK, [0, 10]).is_err());
         assert!(PortPool::new(LOOPBACK, [41030, 41031]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_pair_given_back_keeps_its_sockets_and_drops_what_came_meanwhile() {
+        let pool = PortPool::new(LOOPBACK, [41040, 41043]).unwrap();
+        let first = pool.allocate().unwrap();
+        let second = pool.allocate().unwrap();
+        let kept = first.rtp.local_addr().unwrap();
+        second.give_back();
+        first.give_back();
+        assert_eq!(pool.in_use(), 0);
+        // A late packet from the first call's peer reaches the free pair.
+        let peer = std::net::UdpSocket::bind((LOOPBACK, 0)).unwrap();
+        peer.send_to(b"stale", kept).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Round robin: the first pair comes back first, with the same socket.
+        let again = pool.allocate().unwrap();
+        assert_eq!(again.rtp.local_addr().unwrap(), kept);
+        assert_eq!(pool.in_use(), 1);
+        let mut buf = [0u8; 16];
+        assert!(again.rtp.try_recv_from(&mut buf).is_err(), "the stale packet is gone");
+        peer.send_to(b"fresh", kept).unwrap();
+        let (len, from) = tokio::time::timeout(Duration::from_secs(2), again.rtp.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((&buf[..len], from), (&b"fresh"[..], peer.local_addr().unwrap()));
+        // Dropped, not given back: the sockets close and the port is free
+        // for anybody.
+        drop(again);
+        std::net::UdpSocket::bind(kept).unwrap();
     }
 }

@@ -116,6 +116,20 @@ impl MediaService {
         self.registry().live.len()
     }
 
+    /// Sets the media counters and gauges of the metrics exposition from
+    /// the counters of every leg so far and the port pool now (at scrape).
+    pub fn publish_metrics(&self) {
+        use metrics::{counter, gauge};
+        let stats = self.stats();
+        counter!("acdd_rtp_packets_received_total").absolute(stats.received);
+        counter!("acdd_rtp_packets_relayed_total").absolute(stats.relayed);
+        counter!("acdd_rtp_packets_played_total").absolute(stats.played);
+        counter!("acdd_rtp_packets_lost_total").absolute(stats.lost);
+        counter!("acdd_rtp_packets_rejected_total").absolute(stats.rejected);
+        gauge!("acdd_rtp_port_pairs_in_use").set(self.pool().in_use() as f64);
+        gauge!("acdd_rtp_port_pairs").set(self.pool().capacity() as f64);
+    }
+
     pub fn config(&self) -> &MediaConfig {
         &self.inner.config
     }

@@ -15,14 +15,13 @@ use std::time::Duration;
 
 use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::codec::G711;
 use super::latch::Latch;
 use super::playout::{PlayEnd, PlaySource, Playout};
-use super::ports::{PortLease, PortPair};
+use super::ports::PortPair;
 use super::record::{Recorder, Recording};
 use super::rewrite::{OutStream, SourceKey, patch_header};
 use super::stats::{LegCounters, SeqTracker, bump};
@@ -108,11 +107,8 @@ struct ActiveRecording {
 
 struct Leg {
     id: LegId,
-    rtp: UdpSocket,
-    rtcp: UdpSocket,
-    /// Declared after the sockets: dropped after them, so a port is free
-    /// in the pool only once it is closed.
-    _lease: PortLease,
+    /// Given back to the pool when the leg is removed or the session ends.
+    ports: PortPair,
     counters: Arc<LegCounters>,
     signalled: Option<SocketAddr>,
     receives: bool,
@@ -195,9 +191,10 @@ pub(crate) async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
             Event::Timer => task.on_timer(),
         }
     }
-    for leg in &mut task.legs {
+    for mut leg in task.legs.drain(..) {
         leg.end_play(PlayEnd::Stopped);
         leg.finish_recording();
+        leg.ports.give_back();
     }
 }
 
@@ -219,7 +216,7 @@ impl Task {
             let index = (self.poll_start + step) % count;
             let leg = &self.legs[index];
             let mut read = ReadBuf::new(&mut self.buf[..]);
-            match leg.rtp.poll_recv_from(cx, &mut read) {
+            match leg.ports.rtp.poll_recv_from(cx, &mut read) {
                 Poll::Ready(Ok(from)) => {
                     // Next time start after this leg, so no leg starves another.
                     self.poll_start = index + 1;
@@ -235,7 +232,7 @@ impl Task {
                 Poll::Pending => {}
             }
             let mut read = ReadBuf::new(&mut self.scratch[..]);
-            match leg.rtcp.poll_recv_from(cx, &mut read) {
+            match leg.ports.rtcp.poll_recv_from(cx, &mut read) {
                 Poll::Ready(Ok(_)) => return Poll::Ready(Event::Rtcp(index)),
                 Poll::Ready(Err(_)) => {
                     cx.waker().wake_by_ref();
@@ -343,7 +340,7 @@ impl Task {
                     let mut leg = self.legs.swap_remove(index);
                     leg.end_play(PlayEnd::Stopped);
                     leg.finish_recording();
-                    drop(leg);
+                    leg.ports.give_back();
                     for other in &mut self.legs {
                         if matches!(other.feed, Feed::Relay(from) if from == id) {
                             other.feed = Feed::Silent;
@@ -357,20 +354,10 @@ impl Task {
     }
 
     fn add_leg(&mut self, id: LegId, pair: PortPair, counters: Arc<LegCounters>) {
-        let PortPair { rtp, rtcp, lease } = pair;
-        let (rtp, rtcp) = match (UdpSocket::from_std(rtp), UdpSocket::from_std(rtcp)) {
-            (Ok(rtp), Ok(rtcp)) => (rtp, rtcp),
-            (Err(error), _) | (_, Err(error)) => {
-                tracing::warn!(leg = %id, %error, "cannot register RTP sockets with the runtime");
-                return;
-            }
-        };
         let random = random_u64();
         self.legs.push(Leg {
             id,
-            rtp,
-            rtcp,
-            _lease: lease,
+            ports: pair,
             counters,
             signalled: None,
             receives: true,
@@ -442,7 +429,7 @@ impl Task {
             let key = SourceKey::Relay { leg: source.0, ssrc };
             let mapped = dst.out.map(key, seq, ts, marker, now_us);
             patch_header(&mut self.buf[..len], out_pt, mapped, dst.out.ssrc());
-            match dst.rtp.try_send_to(&self.buf[..len], target) {
+            match dst.ports.rtp.try_send_to(&self.buf[..len], target) {
                 Ok(_) => {
                     bump(&dst.counters.sent, 1);
                     relayed += 1;
@@ -506,7 +493,7 @@ impl Task {
             let sent = packet
                 .build_into(&mut self.scratch[..])
                 .ok()
-                .and_then(|n| leg.rtp.try_send_to(&self.scratch[..n], target).ok());
+                .and_then(|n| leg.ports.rtp.try_send_to(&self.scratch[..n], target).ok());
             if sent.is_some() {
                 bump(&leg.counters.sent, 1);
                 bump(&leg.counters.played, 1);

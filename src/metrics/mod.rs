@@ -10,6 +10,7 @@ mod observer;
 #[cfg(test)]
 mod tests;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -28,9 +29,13 @@ const SECONDS_BUCKETS: [f64; 14] = [
 /// grows by every call's waits and handle time.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
+/// Refreshes figures another layer owns, right before a scrape renders.
+type ScrapeHook = Box<dyn Fn() + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Exporter {
     handle: PrometheusHandle,
+    hooks: Arc<Mutex<Vec<ScrapeHook>>>,
 }
 
 impl Exporter {
@@ -41,13 +46,29 @@ impl Exporter {
         let handle = builder()?.install_recorder()?;
         describe();
         tokio::spawn(upkeep(handle.clone(), UPKEEP_INTERVAL));
-        Ok(Exporter { handle })
+        Ok(Exporter {
+            handle,
+            hooks: Arc::default(),
+        })
+    }
+
+    /// Runs `refresh` before every scrape (for figures read, not counted,
+    /// such as the media layer's packet counters and port pool).
+    pub fn on_scrape(&self, refresh: impl Fn() + Send + Sync + 'static) {
+        self.lock_hooks().push(Box::new(refresh));
+    }
+
+    fn lock_hooks(&self) -> std::sync::MutexGuard<'_, Vec<ScrapeHook>> {
+        self.hooks.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The text exposition, with gauges freshly read from the engine.
     pub async fn render(&self, engine: &EngineHandle) -> String {
         if let Some((queues, operators)) = engine.query(|e| (e.queue_views(), e.operator_views())).await {
             gauges::set(&queues, &operators);
+        }
+        for refresh in self.lock_hooks().iter() {
+            refresh();
         }
         self.handle.render()
     }
@@ -122,4 +143,42 @@ fn describe() {
         "acdd_operator_load",
         "Offers plus assignments the operator holds, per channel."
     );
+    describe_counter!(
+        "acdd_sip_transactions_total",
+        "SIP transactions ended, by direction (in: acdd answered; out: acdd asked), method and final response class (or timeout)."
+    );
+    describe_counter!(
+        "acdd_sip_auth_failures_total",
+        "Digest authentications with wrong credentials, by method."
+    );
+    describe_gauge!("acdd_sip_registered_contacts", "Operator contacts registered now.");
+    describe_gauge!(
+        "acdd_calls_active",
+        "Calls acdd holds now (queued, ringing or bridged)."
+    );
+    describe_counter!(
+        "acdd_rtp_packets_received_total",
+        "RTP packets accepted from callers and operators."
+    );
+    describe_counter!(
+        "acdd_rtp_packets_relayed_total",
+        "RTP packets relayed to the other side of a call."
+    );
+    describe_counter!(
+        "acdd_rtp_packets_played_total",
+        "RTP packets acdd generated (music, tones, prompts)."
+    );
+    describe_counter!(
+        "acdd_rtp_packets_lost_total",
+        "RTP packets missing in what peers sent (sequence gaps)."
+    );
+    describe_counter!(
+        "acdd_rtp_packets_rejected_total",
+        "Packets dropped on arrival: not RTP, a foreign payload type, or not from the latched source."
+    );
+    describe_gauge!(
+        "acdd_rtp_port_pairs_in_use",
+        "RTP/RTCP port pairs leased to call legs now."
+    );
+    describe_gauge!("acdd_rtp_port_pairs", "RTP/RTCP port pairs in the configured range.");
 }

@@ -14,6 +14,7 @@ pub mod reachability;
 pub mod registrar;
 pub mod service;
 pub mod settings;
+pub mod stats;
 pub mod transaction;
 pub mod transport;
 pub mod trunk;

@@ -103,6 +103,11 @@ pub(crate) fn offer_of(leg: &str) -> Option<OfferId> {
 impl Calls {
     pub fn insert(&mut self, call_id: &str, call: Call) {
         self.by_call_id.insert(call_id.to_string(), call);
+        self.count_active();
+    }
+
+    fn count_active(&self) {
+        metrics::gauge!("acdd_calls_active").set(self.by_call_id.len() as f64);
     }
 
     pub fn get_mut(&mut self, call_id: &str) -> Option<&mut Call> {
@@ -162,6 +167,7 @@ impl Calls {
             self.by_offer.remove(offer);
         }
         tokio::spawn(call.media.stop());
+        self.count_active();
         Some(call.request)
     }
 

@@ -7,6 +7,7 @@
 
 pub mod baresip;
 pub mod phone;
+pub mod scrape;
 pub mod sip_client;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};

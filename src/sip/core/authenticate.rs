@@ -45,6 +45,7 @@ impl SipCore {
             Verdict::Failed { username, why } => {
                 tracing::warn!(source = %source, username = %username, why, method = %request.method, "SIP authentication failed");
                 self.throttle.failed(source, now);
+                self.stats.auth_failed(&request.method);
                 self.simple(request, key, path, 403);
                 Identity::Answered
             }

@@ -26,6 +26,7 @@ use super::flood::FloodGuard;
 use super::reachability::Reachability;
 use super::registrar::Bindings;
 use super::settings::SipSettings;
+use super::stats::{Direction, Ending, SipStats};
 use super::transaction::client::ClientTransactions;
 use super::transaction::key::TransactionKey;
 use super::transaction::server::ServerTransactions;
@@ -68,6 +69,7 @@ pub struct SipCore {
     /// Operator legs by telephony's leg name, and their forks by Call-ID.
     pub(super) outbound_legs: HashMap<String, outbound::OutboundLeg>,
     pub(super) forks: outbound::ForkIndex,
+    pub(super) stats: SipStats,
 }
 
 /// Seconds since the Unix epoch.
@@ -114,6 +116,7 @@ impl SipCore {
             forks: HashMap::new(),
             serial: 0,
             next_qualify,
+            stats: SipStats::default(),
         }
     }
 
@@ -232,9 +235,14 @@ impl SipCore {
             return;
         };
         if let Some(probe) = self.clients.answer(branch, response.code) {
+            self.stats
+                .transaction(Direction::Out, &response.cseq_method, Ending::Final(response.code));
             self.probe_answered(probe, response.code);
         }
-        self.byes.answer(branch, response.code);
+        if self.byes.answer(branch, response.code).is_some() {
+            self.stats
+                .transaction(Direction::Out, &response.cseq_method, Ending::Final(response.code));
+        }
     }
 
     /// A tag or branch suffix unique within this process.
@@ -249,7 +257,9 @@ impl SipCore {
 
     /// Sends a response and records it in the request's transaction.
     pub(super) fn reply(&mut self, key: &TransactionKey, path: Path, code: u16, bytes: Vec<u8>) {
-        self.servers.respond(key, code, &bytes, Instant::now());
+        if let Some(method) = self.servers.respond(key, code, &bytes, Instant::now()) {
+            self.stats.transaction(Direction::In, method, Ending::Final(code));
+        }
         self.outbound.send(path, bytes);
     }
 
@@ -264,15 +274,18 @@ impl SipCore {
         for call_id in self.byes.poll(now, |path, bytes| {
             outbound.send(path, bytes.to_vec());
         }) {
+            self.stats.transaction(Direction::Out, "BYE", Ending::Timeout);
             tracing::info!(%call_id, "our BYE, CANCEL or NOTIFY went unanswered");
         }
         let unanswered = self.invites.poll(now, |path, bytes| {
             outbound.send(path, bytes.to_vec());
         });
         for call_id in unanswered {
+            self.stats.transaction(Direction::Out, "INVITE", Ending::Timeout);
             self.invite_timed_out(&call_id);
         }
         for probe in timed_out {
+            self.stats.transaction(Direction::Out, "OPTIONS", Ending::Timeout);
             self.probe_timed_out(probe);
         }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::SipCore;
 use crate::sip::calls::{DialTarget, LegEvent};
+use crate::sip::stats::{Direction, Ending};
 use crate::sip::transport::Path;
 use crate::sip::wire::Response;
 use crate::sip::wire::name_addr::parse_name_addr;
@@ -255,7 +256,10 @@ impl SipCore {
         let Some(branch) = response.branch.as_deref() else {
             return;
         };
-        self.invites.answer(branch, response.code);
+        if self.invites.answer(branch, response.code).is_some() {
+            self.stats
+                .transaction(Direction::Out, "INVITE", Ending::Final(response.code));
+        }
         if response.code < 200 {
             return;
         }

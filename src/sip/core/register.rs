@@ -40,6 +40,7 @@ impl SipCore {
                 }
                 let reachable = self.bindings.reachable(&operator);
                 self.reachability.report(&operator, reachable);
+                self.stats.registered(self.bindings.count());
                 let mut response = ResponseBuilder::new(&request.headers, 200, "OK", &tag);
                 for contact in &contacts {
                     response = response.header("Contact", contact);

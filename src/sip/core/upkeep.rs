@@ -17,6 +17,7 @@ impl SipCore {
             let reachable = self.bindings.reachable(&operator);
             self.reachability.report(&operator, reachable);
         }
+        self.stats.registered(self.bindings.count());
         self.verifier.prune(unix);
         self.throttle.prune(now);
         self.flood.prune(now);

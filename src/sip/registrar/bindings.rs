@@ -34,6 +34,11 @@ impl Bindings {
         self.by_operator.iter()
     }
 
+    /// Contacts registered, over all operators.
+    pub fn count(&self) -> usize {
+        self.by_operator.values().map(Vec::len).sum()
+    }
+
     /// Adds or refreshes the binding for `binding.uri`.
     pub fn upsert(&mut self, operator: &str, binding: Binding) {
         let list = self.by_operator.entry(operator.to_string()).or_default();

@@ -20,6 +20,8 @@ enum State {
 
 struct Entry {
     invite: bool,
+    /// The method as a metrics label.
+    method: &'static str,
     path: Path,
     state: State,
     last_response: Option<Vec<u8>>,
@@ -95,6 +97,7 @@ impl ServerTransactions {
             key.clone(),
             Entry {
                 invite: method == "INVITE",
+                method: crate::sip::stats::method_label(method),
                 path,
                 state: State::Proceeding,
                 last_response: None,
@@ -107,12 +110,13 @@ impl ServerTransactions {
         Arrival::New
     }
 
-    /// Records a response we sent; a final one completes the transaction.
-    pub fn respond(&mut self, key: &TransactionKey, code: u16, bytes: &[u8], now: Instant) {
-        let Some(entry) = self.entries.get_mut(key) else { return };
+    /// Records a response we sent; a final one completes the transaction,
+    /// and then its method (as a metrics label) is returned.
+    pub fn respond(&mut self, key: &TransactionKey, code: u16, bytes: &[u8], now: Instant) -> Option<&'static str> {
+        let entry = self.entries.get_mut(key)?;
         entry.last_response = Some(bytes.to_vec());
         if code < 200 || entry.state != State::Proceeding {
-            return;
+            return None;
         }
         entry.state = State::Completed;
         let udp = entry.path.transport() == Transport::Udp;
@@ -128,6 +132,7 @@ impl ServerTransactions {
         };
         entry.give_up = entry.deadline;
         self.deadlines.push(Reverse((entry.next_wake(), key.clone())));
+        Some(entry.method)
     }
 
     /// Due retransmissions; forgets transactions whose time is over.
