@@ -88,11 +88,13 @@ fn sipp_call(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (bool, St
     )
 }
 
+/// acdd with the test queues and HTTP (for `/metrics`).
 fn start(name: &str) -> (TestDir, Acdd) {
     let dir = TestDir::new(name);
     let setup = Setup {
         sip: "qualify_interval_seconds = 0".into(),
         extra: HOTLINE.into(),
+        http: true,
         ..Setup::default()
     };
     let acdd = Acdd::start(&dir.0, &setup);
@@ -162,9 +164,14 @@ fn assert_finished(phone: Phone, acdd: &Acdd) {
     assert!(ok, "operator phone scenario failed:\n{output}\n{}", acdd.log_text());
 }
 
+/// acdd's `/metrics`, parsed.
+fn metrics(acdd: &Acdd) -> prometheus_parse::Scrape {
+    scrape(acdd.http.expect("HTTP is on"))
+}
+
 /// alice's phone load as the engine sees it, from `/metrics`.
 fn alice_phone_load(acdd: &Acdd) -> f64 {
-    let scrape = scrape(acdd);
+    let scrape = metrics(acdd);
     value(
         &scrape,
         "acdd_operator_load",
@@ -175,14 +182,7 @@ fn alice_phone_load(acdd: &Acdd) -> f64 {
 
 #[test]
 fn an_answered_call_is_bridged_and_the_hang_up_reaches_the_operator() {
-    let dir = TestDir::new("tel-answer");
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: HOTLINE.into(),
-        http: true,
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let (dir, acdd) = start("tel-answer");
     let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
     assert_eq!(alice_phone_load(&acdd), 0.0);
     let scenario = format!("{}/tests/sipp/trunk_call.xml", env!("CARGO_MANIFEST_DIR"));
@@ -1074,14 +1074,7 @@ fn invite_media_port(dir: &Path) -> Option<u16> {
 
 #[test]
 fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() {
-    let dir = TestDir::new("tel-leg-ports");
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: HOTLINE.into(),
-        http: true,
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let (dir, acdd) = start("tel-leg-ports");
     let alice = Phone::start_with(&dir.0, &acdd, "alice", "operator_silent", &["-trace_msg"]);
     let bob = Phone::start(&dir.0, &acdd, "bob", "operator_answer");
     // `brisk` rings alice for a second, cancels her, then rings bob, who
@@ -1099,7 +1092,7 @@ fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() 
     // The pool leases two pairs while the call goes on: the caller's and
     // bob's. Alice's went back when her leg was cancelled (a third pair
     // would still be leased otherwise).
-    let pairs = value(&scrape(&acdd), "acdd_rtp_port_pairs_in_use", &[]);
+    let pairs = value(&metrics(&acdd), "acdd_rtp_port_pairs_in_use", &[]);
     let talking = caller.try_wait().unwrap().is_none() && !acdd.log_text().contains("caller hung up");
     assert!(
         pairs == Some(2.0) && talking,
@@ -1119,14 +1112,7 @@ fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() 
 
 #[test]
 fn sip_and_media_metrics_follow_a_call_with_audio() {
-    let dir = TestDir::new("tel-metrics");
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: HOTLINE.into(),
-        http: true,
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let (dir, acdd) = start("tel-metrics");
     // One failed authentication: a wrong password (the 401 before is a
     // challenge, not a failure).
     let refused = SipClient::udp(acdd.udp).register(
@@ -1145,7 +1131,7 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
         "operator_answer",
         &["-rtp_echo", "-mp", &echo_port],
     );
-    let before = scrape(&acdd);
+    let before = metrics(&acdd);
     assert_eq!(
         value(&before, "acdd_sip_registered_contacts", &[]),
         Some(1.0),
@@ -1159,7 +1145,7 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
     let port = wait_for_media_port(&dir.0, &acdd);
     speak_one_second(&media, port);
-    let during = scrape(&acdd);
+    let during = metrics(&acdd);
     assert_eq!(value(&during, "acdd_calls_active", &[]), Some(1.0));
     assert_eq!(
         value(&during, "acdd_rtp_port_pairs_in_use", &[]),
@@ -1176,7 +1162,7 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
     assert_finished(alice, &acdd);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let after = loop {
-        let after = scrape(&acdd);
+        let after = metrics(&acdd);
         let settled = value(&after, "acdd_calls_active", &[]) == Some(0.0)
             && value(&after, "acdd_rtp_port_pairs_in_use", &[]) == Some(0.0);
         if settled || std::time::Instant::now() > deadline {

@@ -2,6 +2,7 @@
 //! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
+mod limits;
 pub mod names;
 pub mod shutdown;
 mod systemd;
@@ -81,6 +82,17 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     if let Some(sip) = &sip {
         let media = crate::media::MediaService::new(crate::media::MediaConfig::from_listen(&config.load().listen))
             .context("starting the media service")?;
+        let open_files = limits::raise_open_files();
+        let rtp_pairs = limits::rtp_pairs_within(open_files);
+        media.pool().keep_open_at_most(rtp_pairs);
+        if rtp_pairs < media.pool().capacity() {
+            tracing::warn!(
+                open_files,
+                rtp_pairs,
+                range_pairs = media.pool().capacity(),
+                "the open-files limit is below what the RTP port range needs: fewer ports stay open between calls"
+            );
+        }
         exporter.on_scrape({
             let media = media.clone();
             move || media.publish_metrics()

@@ -10,8 +10,10 @@
 //! costs no socket, bind or close. Pairs are still leased round robin, so a
 //! port comes back only after the whole range, and whatever an earlier
 //! call's peer sent meanwhile is read and dropped before the new lease. The
-//! range thus bounds the open descriptors: two per pair once the range has
-//! been gone through (the systemd unit allows 65,536).
+//! range bounds the open descriptors: two per pair once the range has been
+//! gone through (the systemd unit allows 65,536), or fewer when the daemon
+//! says so ([`PortPool::keep_open_at_most`], from its open-files limit):
+//! past that, pairs given back are closed.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,6 +36,9 @@ struct PoolState {
     used: Vec<bool>,
     /// Open sockets of pairs not leased now, by pair index.
     idle: Vec<Option<(UdpSocket, UdpSocket)>>,
+    idle_count: usize,
+    /// At most this many pairs open, leased and idle together.
+    keep_open: usize,
     in_use: usize,
     next: usize,
 }
@@ -52,7 +57,12 @@ impl PortPair {
     /// (Dropping the pair instead closes them.)
     pub fn give_back(self) {
         let PortPair { rtp, rtcp, lease } = self;
-        lock(&lease.state).idle[lease.index] = Some((rtp, rtcp));
+        let mut state = lock(&lease.state);
+        // This pair still counts in `in_use` until its lease drops.
+        if state.in_use + state.idle_count <= state.keep_open {
+            state.idle[lease.index] = Some((rtp, rtcp));
+            state.idle_count += 1;
+        }
     }
 }
 
@@ -104,6 +114,8 @@ impl PortPool {
             state: Arc::new(Mutex::new(PoolState {
                 used: vec![false; pairs],
                 idle: std::iter::repeat_with(|| None).take(pairs).collect(),
+                idle_count: 0,
+                keep_open: usize::MAX,
                 in_use: 0,
                 next: 0,
             })),
@@ -120,6 +132,20 @@ impl PortPool {
         lock(&self.state).in_use
     }
 
+    /// How many pairs are open now, leased or kept for their next lease.
+    pub fn open(&self) -> usize {
+        let state = lock(&self.state);
+        state.in_use + state.idle_count
+    }
+
+    /// Keeps at most `pairs` pairs open (leased and idle together; leases
+    /// are never refused for it): pairs given back beyond it are closed.
+    pub fn keep_open_at_most(&self, pairs: usize) {
+        let mut state = lock(&self.state);
+        state.keep_open = pairs;
+        while state.in_use + state.idle_count > pairs && evict_idle(&mut state, 0) {}
+    }
+
     /// Takes the next free pair (round robin, so a just-freed port is not
     /// reused at once), with the sockets it kept open or newly bound ones.
     /// Must run inside the runtime the sockets are registered with.
@@ -134,11 +160,19 @@ impl PortPool {
             let rtp_port = self.first_even + 2 * index as u16;
             let sockets = match state.idle[index].take() {
                 Some((rtp, rtcp)) => {
+                    state.idle_count -= 1;
                     drain(&rtp);
                     drain(&rtcp);
                     Some((rtp, rtcp))
                 }
-                None => self.bind_pair(rtp_port),
+                None => {
+                    // Room for two more descriptors: close the idle pair
+                    // whose turn comes last.
+                    if state.in_use + state.idle_count >= state.keep_open {
+                        evict_idle(&mut state, index);
+                    }
+                    self.bind_pair(rtp_port)
+                }
             };
             let Some((rtp, rtcp)) = sockets else {
                 continue;
@@ -176,6 +210,20 @@ impl PortPool {
             }
         }
     }
+}
+
+/// Closes the idle pair whose round-robin turn comes last as seen from
+/// `index` (the one just before it); false if none is idle.
+fn evict_idle(state: &mut PoolState, index: usize) -> bool {
+    let pairs = state.idle.len();
+    for back in 1..=pairs {
+        let candidate = (index + pairs - back) % pairs;
+        if state.idle[candidate].take().is_some() {
+            state.idle_count -= 1;
+            return true;
+        }
+    }
+    false
 }
 
 /// Reads and drops what reached a kept socket while its pair was free. Costs
@@ -271,5 +319,24 @@ mod tests {
         // for anybody.
         drop(again);
         std::net::UdpSocket::bind(kept).unwrap();
+    }
+
+    #[tokio::test]
+    async fn no_more_pairs_stay_open_than_allowed() {
+        let pool = PortPool::new(LOOPBACK, [41060, 41069]).unwrap();
+        pool.keep_open_at_most(2);
+        let pairs: Vec<PortPair> = (0..4).map(|_| pool.allocate().unwrap()).collect();
+        assert_eq!(pool.open(), 4, "leases are never refused for the limit");
+        for pair in pairs {
+            pair.give_back();
+        }
+        assert_eq!((pool.in_use(), pool.open()), (0, 2));
+        // A new lease binds afresh and closes an idle pair to stay within.
+        let held = pool.allocate().unwrap();
+        assert_eq!(pool.open(), 2);
+        pool.keep_open_at_most(0);
+        assert_eq!(pool.open(), 1, "the idle pair is closed at once");
+        held.give_back();
+        assert_eq!(pool.open(), 0);
     }
 }

@@ -6,9 +6,13 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use prometheus_parse::{Scrape, Value};
+use prometheus_parse::Scrape;
 
 use crate::harness::{Backend, Daemon, eventually, operator};
+
+#[path = "../common/scrape.rs"]
+mod prometheus;
+use prometheus::value;
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -27,18 +31,6 @@ async fn scrape(d: &Daemon) -> Scrape {
         .await
         .unwrap();
     Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("valid Prometheus text format")
-}
-
-/// The value of the sample `name` whose labels include `labels`.
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    scrape
-        .samples
-        .iter()
-        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
-        .and_then(|s| match &s.value {
-            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => Some(*v),
-            _ => None,
-        })
 }
 
 async fn metrics_after_real_traffic(backend: Backend) {

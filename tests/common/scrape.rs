@@ -1,15 +1,17 @@
 //! `/metrics` of a running acdd, read with a Prometheus text-format parser.
+//! Also used by the channel suite (tests/channels/metrics.rs).
+
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use prometheus_parse::{Scrape, Value};
 
-use super::Acdd;
-
-/// Scrapes the daemon (it must serve HTTP: `Setup::http`).
-pub fn scrape(acdd: &Acdd) -> Scrape {
-    let mut stream = std::net::TcpStream::connect(acdd.http.expect("HTTP is on")).unwrap();
+/// Scrapes the daemon at its HTTP address.
+pub fn scrape(http: SocketAddr) -> Scrape {
+    let mut stream = std::net::TcpStream::connect(http).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     stream
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: acdd\r\nConnection: close\r\n\r\n")
