@@ -487,6 +487,18 @@ impl Events {
     }
 
     /// Asserts that no event named `kind` comes within `wait`.
+    /// No offer comes while `offer` (another operator's) is open: waits
+    /// until just before its deadline, however late `offer` was received.
+    pub async fn expect_no_offer_while_open(&mut self, offer: &serde_json::Value) {
+        let deadline = offer["deadline"].as_u64().expect("an offer has a deadline");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let open = Duration::from_millis(deadline.saturating_sub(now).saturating_sub(100));
+        self.expect_no("offer", open).await;
+    }
+
     pub async fn expect_no(&mut self, kind: &str, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
