@@ -378,17 +378,16 @@ fn acdd_media_port(dir: &Path) -> Option<u16> {
     traced_media_port(dir, "SIP/2.0 200 OK")
 }
 
+/// alice's SIPp phone, answering and echoing the audio it gets.
+fn echoing_alice(dir: &Path, acdd: &Acdd) -> Phone {
+    let echo_port = free_port("127.0.0.1").to_string();
+    Phone::start_with(dir, acdd, "alice", "operator_answer", &["-rtp_echo", "-mp", &echo_port])
+}
+
 #[test]
 fn audio_flows_both_ways_through_acdd_after_bridging() {
     let (dir, acdd) = start("tel-audio");
-    let echo_port = free_port("127.0.0.1").to_string();
-    let alice = Phone::start_with(
-        &dir.0,
-        &acdd,
-        "alice",
-        "operator_answer",
-        &["-rtp_echo", "-mp", &echo_port],
-    );
+    let alice = echoing_alice(&dir.0, &acdd);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
     let port = wait_for_media_port(&dir.0, &acdd);
     // 50 packets of 20 ms µ-law to acdd; the operator's phone echoes them back through acdd.
@@ -417,13 +416,7 @@ fn audio_flows_both_ways_through_acdd_after_bridging() {
         echoed >= 40,
         "the caller's audio reached the operator and came back: {echoed} of 50 packets"
     );
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert_finished(alice, &acdd);
 }
 
@@ -461,13 +454,7 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
             Err(_) => break,
         }
     }
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert!(heard >= 40, "music packets of 20 ms while on hold (2 s): {heard}");
     assert!(acdd.wait_for_log(&["call queued", "music=true"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
@@ -500,13 +487,7 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930999000");
     let port = wait_for_media_port(&dir.0, &acdd);
     speak_one_second(&media, port);
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert!(acdd.wait_for_log(&["voicemail recorded", "stored=true"], Duration::from_secs(15)));
     let wav = dir.0.join("data/voicemail/r1.wav");
     let size = std::fs::metadata(&wav).map(|m| m.len()).unwrap_or(0);
@@ -586,13 +567,7 @@ fn an_operator_picks_up_a_call_ringing_for_another_by_extension() {
         .current_dir(&picker_dir)
         .output()
         .expect("running sipp");
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "caller: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert!(
         picked.status.success(),
         "picker: {}\n{}",
@@ -833,13 +808,7 @@ fn a_pickup_from_a_queue_that_does_not_allow_it_is_refused_and_the_call_rings_on
     assert_eq!(alice_phone_load(&acdd), 1.0, "alice is still being offered the call");
     assert!(!acdd.log_text().contains("call picked up"));
     // It rings until the queue's maximum wait, then the missed action hangs up (480).
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "caller: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert_finished(alice, &acdd);
     assert!(acdd.wait_for_log(&["missed call: hanging up", "MaxWait"], Duration::from_secs(15)));
 }
@@ -960,13 +929,7 @@ fn voicemail_plays_the_greeting_then_records_into_the_voicemail_folder() {
     // which lasts 5 s from its start.
     let port = wait_for_media_port(&dir.0, &acdd);
     speak_one_second(&media, port);
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert!(acdd.wait_for_log(&["voicemail recorded", "stored=true"], Duration::from_secs(15)));
     let wav = messages.join("r1.wav");
     let size = std::fs::metadata(&wav).map(|m| m.len()).unwrap_or(0);
@@ -1057,13 +1020,7 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
         phone.log(),
         acdd.log_text()
     );
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "caller: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
 }
 
@@ -1099,13 +1056,7 @@ fn an_operator_leg_that_rang_out_frees_its_media_ports_while_the_call_goes_on() 
         "two port pairs leased while the call goes on (leased {pairs:?}, still talking {talking})\n{}",
         acdd.log_text()
     );
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "caller: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert_finished(alice, &acdd);
     assert_finished(bob, &acdd);
 }
@@ -1123,14 +1074,7 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
         acdd::sip::DigestAlgorithm::Md5,
     );
     assert_eq!(refused.code, 403, "{}", refused.raw);
-    let echo_port = free_port("127.0.0.1").to_string();
-    let alice = Phone::start_with(
-        &dir.0,
-        &acdd,
-        "alice",
-        "operator_answer",
-        &["-rtp_echo", "-mp", &echo_port],
-    );
+    let alice = echoing_alice(&dir.0, &acdd);
     let before = metrics(&acdd);
     assert_eq!(
         value(&before, "acdd_sip_registered_contacts", &[]),
@@ -1152,13 +1096,7 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
         Some(2.0),
         "the caller's and alice's"
     );
-    let output = caller.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert_finished(alice, &acdd);
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let after = loop {
