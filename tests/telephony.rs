@@ -1155,3 +1155,37 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
         "the dashboard uses metrics acdd does not export: {unknown:?}"
     );
 }
+
+#[test]
+fn under_a_low_open_files_limit_fewer_rtp_pairs_stay_open_and_calls_go_on() {
+    require_program("prlimit", "util-linux");
+    let dir = TestDir::new("tel-open-files");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: HOTLINE.into(),
+        http: true,
+        // (1,100 − 1,024 reserved) / 2: 38 pairs may stay open, of the
+        // default range's 500.
+        open_files: Some(1100),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    assert!(
+        acdd.wait_for_log(
+            &["open-files limit is below", "rtp_pairs=38", "range_pairs=500"],
+            Duration::from_secs(5)
+        ),
+        "{}",
+        acdd.log_text()
+    );
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930444444");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    let calls = value(
+        &metrics(&acdd),
+        "acdd_sip_transactions_total",
+        &[("direction", "in"), ("method", "INVITE"), ("class", "2xx")],
+    );
+    assert_eq!(calls, Some(1.0), "the call was answered and bridged");
+}

@@ -86,6 +86,8 @@ pub struct Setup {
     pub storage: String,
     /// More lines inside `[listen]` (e.g. `rtp_ports`).
     pub listen: String,
+    /// Run acdd with this open-files limit, soft and hard (`prlimit`).
+    pub open_files: Option<u64>,
 }
 
 pub struct Acdd {
@@ -97,6 +99,7 @@ pub struct Acdd {
     pub http: Option<SocketAddr>,
     pub config: PathBuf,
     pub log: PathBuf,
+    open_files: Option<u64>,
 }
 
 pub const OPERATORS: &str = r#"
@@ -164,7 +167,7 @@ impl Acdd {
             setup.extra
         );
         std::fs::write(&config, text).expect("writing the configuration");
-        let mut acdd = Acdd::run(config, address);
+        let mut acdd = Acdd::run(config, address, setup.open_files);
         acdd.tls = tls;
         acdd.http = http;
         acdd
@@ -173,17 +176,26 @@ impl Acdd {
     /// Starts acdd again on an existing configuration (after `stop`).
     pub fn restart(&mut self) {
         self.stop();
-        let mut again = Acdd::run(self.config.clone(), self.udp);
+        let mut again = Acdd::run(self.config.clone(), self.udp, self.open_files);
         again.tls = self.tls;
         again.http = self.http;
         *self = again;
     }
 
-    fn run(config: PathBuf, address: SocketAddr) -> Acdd {
+    fn run(config: PathBuf, address: SocketAddr, open_files: Option<u64>) -> Acdd {
         let dir = config.parent().unwrap().to_path_buf();
         let log = dir.join(format!("acdd-{}.log", rand_ish()));
         let log_file = std::fs::File::create(&log).expect("creating the log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_acdd"))
+        let mut command = match open_files {
+            Some(limit) => {
+                let mut command = Command::new("prlimit");
+                command.arg(format!("--nofile={limit}:{limit}")).arg("--");
+                command.arg(env!("CARGO_BIN_EXE_acdd"));
+                command
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_acdd")),
+        };
+        let child = command
             .args(["run", "--config"])
             .arg(&config)
             .env("ACDD_LOG", "info,acdd::sip=debug")
@@ -200,6 +212,7 @@ impl Acdd {
             http: None,
             config,
             log,
+            open_files,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
