@@ -207,7 +207,7 @@ impl SipCore {
         }
         match target {
             DialTarget::Operator(operator) => {
-                tracing::info!(%leg, %operator, contacts = outbound.forks.len(), "ringing operator")
+                tracing::debug!(%leg, %operator, contacts = outbound.forks.len(), "ringing operator")
             }
             DialTarget::Gateway { address, uri } => {
                 tracing::info!(%leg, %address, %uri, "dialling through the outbound gateway")
