@@ -5,24 +5,47 @@
 //! where the configuration bounds it.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
-use metrics::{counter, histogram};
+use metrics::{Counter, Histogram, counter, histogram};
 
 use crate::daemon::engine_task::StepObserver;
-use crate::engine::{Action, Channel, Engine, Event, MissedReason, Note, RequestId, Time};
+use crate::engine::{Action, Channel, Engine, Event, MissedReason, Note, OperatorId, QueueId, RequestId, Time};
 
 /// Where a waiting request stands, for its outcome's labels and wait.
 struct Waiting {
-    queue: String,
+    queue: QueueId,
     channel: Channel,
     since: Time,
+}
+
+/// The metric handles already looked up, by their labels: the registry's
+/// lookup (building the key, its label strings, hashing it) once per label
+/// set instead of several times for every request.
+#[derive(Default)]
+struct Handles {
+    arrived: HashMap<(QueueId, Channel), Counter>,
+    offers: HashMap<(QueueId, Channel), Counter>,
+    outcomes: HashMap<(QueueId, Channel, &'static str), (Counter, Histogram)>,
+    answered: HashMap<(QueueId, Channel), (Histogram, Counter)>,
+    missed: HashMap<(QueueId, &'static str), Counter>,
+    declines: HashMap<OperatorId, Counter>,
+    no_answers: HashMap<OperatorId, Counter>,
+    assignments: HashMap<(OperatorId, Channel), Counter>,
+    handled: HashMap<(OperatorId, Channel), Histogram>,
+}
+
+/// The handle under `key`, made by `make` the first time.
+fn handle<K: Hash + Eq, V: Clone>(map: &mut HashMap<K, V>, key: K, make: impl FnOnce() -> V) -> V {
+    map.entry(key).or_insert_with(make).clone()
 }
 
 #[derive(Default)]
 pub struct MetricsObserver {
     waiting: HashMap<RequestId, Waiting>,
     /// Assigned requests: operator, channel, since when.
-    held: HashMap<RequestId, (String, Channel, Time)>,
+    held: HashMap<RequestId, (OperatorId, Channel, Time)>,
+    handles: Handles,
 }
 
 fn reason_label(reason: MissedReason) -> &'static str {
@@ -38,6 +61,14 @@ fn seconds(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
+fn queue_name(engine: &Engine, id: QueueId) -> String {
+    engine.queue_name(id).unwrap_or("?").to_string()
+}
+
+fn operator_name(engine: &Engine, id: OperatorId) -> String {
+    engine.operator_name(id).unwrap_or("?").to_string()
+}
+
 impl MetricsObserver {
     /// Requests it still follows (waiting or assigned): none once every
     /// request has ended, or it would grow with every call.
@@ -46,30 +77,38 @@ impl MetricsObserver {
         self.waiting.len() + self.held.len()
     }
 
-    fn outcome(&mut self, request: RequestId, outcome: &'static str, t: Time) -> Option<Waiting> {
-        let waiting = self.waiting.remove(&request)?;
-        let labels = [
-            ("queue", waiting.queue.clone()),
-            ("channel", waiting.channel.to_string()),
-        ];
-        counter!(
-            "acdd_requests_total",
-            &[&labels[..], &[("outcome", outcome.to_string())]].concat()
-        )
+    fn arrived(&mut self, engine: &Engine, queue: QueueId, channel: Channel) {
+        handle(&mut self.handles.arrived, (queue, channel), || {
+            counter!("acdd_requests_arrived_total", "queue" => queue_name(engine, queue), "channel" => channel.to_string())
+        })
         .increment(1);
-        histogram!(
-            "acdd_wait_seconds",
-            &[&labels[..], &[("outcome", outcome.to_string())]].concat()
-        )
-        .record(seconds(t.since(waiting.since)));
+    }
+
+    fn outcome(&mut self, engine: &Engine, request: RequestId, outcome: &'static str, t: Time) -> Option<Waiting> {
+        let waiting = self.waiting.remove(&request)?;
+        let (requests, wait) = handle(
+            &mut self.handles.outcomes,
+            (waiting.queue, waiting.channel, outcome),
+            || {
+                let labels = [
+                    ("queue", queue_name(engine, waiting.queue)),
+                    ("channel", waiting.channel.to_string()),
+                    ("outcome", outcome.to_string()),
+                ];
+                (
+                    counter!("acdd_requests_total", &labels),
+                    histogram!("acdd_wait_seconds", &labels),
+                )
+            },
+        );
+        requests.increment(1);
+        wait.record(seconds(t.since(waiting.since)));
         Some(waiting)
     }
 }
 
 impl StepObserver for MetricsObserver {
     fn observe(&mut self, engine: &Engine, t: Time, event: &Event, actions: &[Action]) {
-        let queue_name = |id| engine.queue_name(id).unwrap_or("?").to_string();
-        let operator_name = |id| engine.operator_name(id).unwrap_or("?").to_string();
         let since = match event {
             Event::Arrived(arrival) => arrival.waiting_since.unwrap_or(t).min(t),
             _ => t,
@@ -81,27 +120,37 @@ impl StepObserver for MetricsObserver {
                     queue,
                     channel,
                 }) => {
-                    let queue = queue_name(*queue);
-                    counter!("acdd_requests_arrived_total", "queue" => queue.clone(), "channel" => channel.to_string())
-                        .increment(1);
+                    self.arrived(engine, *queue, *channel);
                     self.waiting.insert(
                         *request,
                         Waiting {
-                            queue,
+                            queue: *queue,
                             channel: *channel,
                             since,
                         },
                     );
                 }
                 Action::Offer { queue, channel, .. } => {
-                    counter!("acdd_offers_total", "queue" => queue_name(*queue), "channel" => channel.to_string())
-                        .increment(1);
+                    handle(&mut self.handles.offers, (*queue, *channel), || {
+                        counter!("acdd_offers_total", "queue" => queue_name(engine, *queue), "channel" => channel.to_string())
+                    })
+                    .increment(1);
                 }
                 Action::Note(Note::Declined { operator, .. }) => {
-                    counter!("acdd_operator_declines_total", "operator" => operator_name(*operator)).increment(1);
+                    handle(
+                        &mut self.handles.declines,
+                        *operator,
+                        || counter!("acdd_operator_declines_total", "operator" => operator_name(engine, *operator)),
+                    )
+                    .increment(1);
                 }
                 Action::Note(Note::NoAnswer { operator, .. }) => {
-                    counter!("acdd_operator_no_answers_total", "operator" => operator_name(*operator)).increment(1);
+                    handle(
+                        &mut self.handles.no_answers,
+                        *operator,
+                        || counter!("acdd_operator_no_answers_total", "operator" => operator_name(engine, *operator)),
+                    )
+                    .increment(1);
                 }
                 Action::Assign {
                     request,
@@ -110,44 +159,57 @@ impl StepObserver for MetricsObserver {
                     channel,
                     ..
                 } => {
-                    let operator = operator_name(*operator);
-                    counter!("acdd_operator_assignments_total", "operator" => operator.clone(), "channel" => channel.to_string())
-                        .increment(1);
-                    self.held.insert(*request, (operator, *channel, t));
-                    if let Some(waiting) = self.outcome(*request, "answered", t) {
+                    handle(&mut self.handles.assignments, (*operator, *channel), || {
+                        counter!("acdd_operator_assignments_total", "operator" => operator_name(engine, *operator), "channel" => channel.to_string())
+                    })
+                    .increment(1);
+                    self.held.insert(*request, (*operator, *channel, t));
+                    if let Some(waiting) = self.outcome(engine, *request, "answered", t) {
                         let waited = t.since(waiting.since);
-                        let labels = [("queue", waiting.queue), ("channel", waiting.channel.to_string())];
-                        histogram!("acdd_speed_of_answer_seconds", &labels).record(seconds(waited));
+                        let (speed, within) =
+                            handle(&mut self.handles.answered, (waiting.queue, waiting.channel), || {
+                                let labels = [
+                                    ("queue", queue_name(engine, waiting.queue)),
+                                    ("channel", waiting.channel.to_string()),
+                                ];
+                                (
+                                    histogram!("acdd_speed_of_answer_seconds", &labels),
+                                    counter!("acdd_requests_answered_within_target_total", &labels),
+                                )
+                            });
+                        speed.record(seconds(waited));
                         let target = engine.queue_setup(*queue).map_or(20_000, |q| q.service_level_ms);
                         if waited <= target {
-                            counter!("acdd_requests_answered_within_target_total", &labels).increment(1);
+                            within.increment(1);
                         }
                     }
                 }
                 Action::Note(Note::Closed { request, .. }) => {
                     if let Some((operator, channel, from)) = self.held.remove(request) {
-                        histogram!("acdd_operator_handle_seconds", "operator" => operator, "channel" => channel.to_string())
-                            .record(seconds(t.since(from)));
+                        handle(&mut self.handles.handled, (operator, channel), || {
+                            histogram!("acdd_operator_handle_seconds", "operator" => operator_name(engine, operator), "channel" => channel.to_string())
+                        })
+                        .record(seconds(t.since(from)));
                     }
                 }
                 Action::Note(Note::Abandoned { request, .. }) => {
-                    self.outcome(*request, "abandoned", t);
+                    self.outcome(engine, *request, "abandoned", t);
                 }
                 Action::RunMissed { request, reason, .. } => {
-                    if let Some(waiting) = self.outcome(*request, "missed", t) {
-                        counter!("acdd_missed_total", "queue" => waiting.queue, "reason" => reason_label(*reason))
-                            .increment(1);
+                    if let Some(waiting) = self.outcome(engine, *request, "missed", t) {
+                        let reason = reason_label(*reason);
+                        handle(&mut self.handles.missed, (waiting.queue, reason), || {
+                            counter!("acdd_missed_total", "queue" => queue_name(engine, waiting.queue), "reason" => reason)
+                        })
+                        .increment(1);
                     }
                 }
-                Action::Note(Note::Overflowed { request, from, to }) => {
+                Action::Note(Note::Overflowed { request, to, .. }) => {
                     // Counted as overflowed where it was; it goes on waiting in the next queue.
-                    if let Some(waiting) = self.outcome(*request, "overflowed", t) {
-                        let queue = queue_name(*to);
-                        counter!("acdd_requests_arrived_total", "queue" => queue.clone(), "channel" => waiting.channel.to_string())
-                            .increment(1);
-                        self.waiting.insert(*request, Waiting { queue, ..waiting });
+                    if let Some(waiting) = self.outcome(engine, *request, "overflowed", t) {
+                        self.arrived(engine, *to, waiting.channel);
+                        self.waiting.insert(*request, Waiting { queue: *to, ..waiting });
                     }
-                    let _ = from;
                 }
                 Action::Note(Note::Transferred { request, .. }) => {
                     self.held.remove(request);

@@ -223,9 +223,14 @@ async fn record_transferred_in(db: &mut dyn Db, request: i64, from: String, at: 
 }
 
 async fn record_ended_in(db: &mut dyn Db, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
-    let Some(customer) = customer_of(db, request).await? else {
+    let Some(row) = query("SELECT customer_id, operator FROM requests WHERE id = $1")
+        .bind(request)
+        .fetch_optional(db)
+        .await?
+    else {
         return Ok(());
     };
+    let (customer, operator): (i64, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
     let state = match &end {
         RequestEnd::Closed => "closed",
         RequestEnd::Abandoned => "abandoned",
@@ -249,11 +254,6 @@ async fn record_ended_in(db: &mut dyn Db, request: i64, end: RequestEnd, at: Mil
     .bind(request)
     .execute(db)
     .await?;
-    let operator: Option<String> = query("SELECT operator FROM requests WHERE id = $1")
-        .bind(request)
-        .fetch_one(db)
-        .await?
-        .try_get(0)?;
     if let RequestEnd::Missed { reason } = &end {
         query(
             "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \
