@@ -114,6 +114,8 @@ async fn receive_in(db: &mut dyn Db, new: NewRequest) -> Result<Stored, StoreErr
     activity(db, customer, new.channel.as_str(), Some(request), None, &detail, new.at).await?;
     let responsible = match direct_to {
         Some(operator) => Some(operator),
+        // Nobody is responsible for a customer created just now.
+        None if is_new => None,
         None => query("SELECT responsible FROM customers WHERE id = $1")
             .bind(customer)
             .fetch_one(db)
@@ -172,6 +174,11 @@ async fn find_thread(db: &mut dyn Db, new: &NewRequest) -> Result<Option<Continu
 }
 
 async fn add_message(db: &mut dyn Db, conversation: i64, new: &NewRequest) -> Result<(), StoreError> {
+    // A call is a conversation without text: the request and its activity
+    // are its record.
+    if new.channel == crate::engine::Channel::Phone {
+        return Ok(());
+    }
     query("INSERT INTO messages (conversation_id, direction, author, body, at) VALUES ($1, 'in', $2, $3, $4)")
         .bind(conversation)
         .bind(&new.author)
