@@ -91,13 +91,14 @@ fn dialog_parts(bytes: &[u8]) -> (String, String, Option<String>, Vec<u8>) {
             continue;
         };
         let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "call-id" | "i" => call_id = value.to_string(),
-            "to" | "t" => to = value.to_string(),
-            "contact" | "m" if contact.is_none() => {
-                contact = super::name_addr::parse_name_addr(value).ok().map(|n| n.uri_text);
-            }
-            _ => {}
+        let name = name.trim();
+        let is = |long: &str, short: &str| name.eq_ignore_ascii_case(long) || name.eq_ignore_ascii_case(short);
+        if is("call-id", "i") {
+            call_id = value.to_string();
+        } else if is("to", "t") {
+            to = value.to_string();
+        } else if is("contact", "m") && contact.is_none() {
+            contact = super::name_addr::parse_name_addr(value).ok().map(|n| n.uri_text);
         }
     }
     (call_id, to, contact, body)

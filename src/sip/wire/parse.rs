@@ -93,12 +93,12 @@ pub fn parse_message(bytes: &[u8], max_size: usize) -> Result<Message, ParseErro
     let head = String::from_utf8_lossy(head);
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let start_line = lines.next().unwrap_or("");
-    let (headers, header_problem) = read_headers(lines);
     if start_line.starts_with("SIP/") {
         return super::outgoing::read_response(bytes)
             .map(Message::Response)
             .map_err(|why| ParseError::Drop(format!("response dropped: {why}")));
     }
+    let (headers, header_problem) = read_headers(lines);
     let reject = |status: u16, reason: String, headers: &Headers| {
         Err(ParseError::Reject(Rejection {
             status,
