@@ -1,6 +1,8 @@
 //! Builds responses to received requests (RFC 3261 §8.2.6): Via, From, To,
 //! Call-ID and CSeq copied from the request, a To tag added, then our headers.
 
+use std::fmt::Write as _;
+
 use super::headers::Headers;
 use super::name_addr::parse_name_addr;
 
@@ -49,27 +51,31 @@ impl ResponseBuilder {
     /// A response to a request with these headers; `to_tag` is added to To
     /// when the request's To has no tag and `code > 100`.
     pub fn new(request: &Headers, code: u16, reason: &str, to_tag: &str) -> ResponseBuilder {
-        let reason: String = reason.chars().filter(|c| !c.is_control()).collect();
-        let mut text = format!("SIP/2.0 {code} {reason}\r\n");
+        let mut text = String::with_capacity(512);
+        let _ = write!(text, "SIP/2.0 {code} ");
+        text.extend(reason.chars().filter(|c| !c.is_control()));
+        text.push_str("\r\n");
         for via in request.all("via") {
-            text.push_str(&format!("Via: {via}\r\n"));
+            push_header(&mut text, "Via", via);
         }
         if let Some(from) = request.get("from") {
-            text.push_str(&format!("From: {from}\r\n"));
+            push_header(&mut text, "From", from);
         }
         if let Some(to) = request.get("to") {
-            let has_tag = parse_name_addr(to).map(|n| n.tag().is_some()).unwrap_or(true);
-            if has_tag || code == 100 {
-                text.push_str(&format!("To: {to}\r\n"));
-            } else {
-                text.push_str(&format!("To: {to};tag={to_tag}\r\n"));
+            push_header(&mut text, "To", to);
+            let add_tag = code != 100 && parse_name_addr(to).is_ok_and(|n| n.tag().is_none());
+            if add_tag {
+                text.truncate(text.len() - 2);
+                text.push_str(";tag=");
+                text.push_str(to_tag);
+                text.push_str("\r\n");
             }
         }
-        for name in ["call-id", "cseq"] {
-            if let Some(value) = request.get(name) {
-                let label = if name == "call-id" { "Call-ID" } else { "CSeq" };
-                text.push_str(&format!("{label}: {value}\r\n"));
-            }
+        if let Some(call_id) = request.get("call-id") {
+            push_header(&mut text, "Call-ID", call_id);
+        }
+        if let Some(cseq) = request.get("cseq") {
+            push_header(&mut text, "CSeq", cseq);
         }
         text.push_str("Server: acdd\r\n");
         ResponseBuilder {
@@ -80,10 +86,7 @@ impl ResponseBuilder {
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.text.push_str(name);
-        self.text.push_str(": ");
-        self.text.push_str(value);
-        self.text.push_str("\r\n");
+        push_header(&mut self.text, name, value);
         self
     }
 
@@ -96,13 +99,21 @@ impl ResponseBuilder {
     pub fn build(self) -> Vec<u8> {
         let mut text = self.text;
         if let Some(content_type) = &self.content_type {
-            text.push_str(&format!("Content-Type: {content_type}\r\n"));
+            push_header(&mut text, "Content-Type", content_type);
         }
-        text.push_str(&format!("Content-Length: {}\r\n\r\n", self.body.len()));
+        let _ = write!(text, "Content-Length: {}\r\n\r\n", self.body.len());
         let mut bytes = text.into_bytes();
         bytes.extend_from_slice(&self.body);
         bytes
     }
+}
+
+/// `Name: value` and the line's end.
+fn push_header(text: &mut String, name: &str, value: &str) {
+    text.push_str(name);
+    text.push_str(": ");
+    text.push_str(value);
+    text.push_str("\r\n");
 }
 
 #[cfg(test)]
