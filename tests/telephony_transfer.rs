@@ -3,8 +3,9 @@
 //! SIPp UAS), and blind transfers with REFER from the answering operator's
 //! phone to another operator's extension, to a queue's number and to an
 //! outside number (NOTIFYs with `message/sipfrag`, the operator's leg
-//! released with BYE, the new party bridged). The CRM's responsible follows
-//! a transfer in a queue with `transfer_changes_responsible`.
+//! released with BYE, the new party bridged), and a transfer asked through
+//! the HTTP API while the call is bridged. The CRM's responsible follows a
+//! transfer in a queue with `transfer_changes_responsible`.
 
 mod common;
 
@@ -87,18 +88,27 @@ fn no_gateway() -> u16 {
     common::free_port("127.0.0.1")
 }
 
-/// The admin look-up of the caller +4930555000 (SIPp's From), as JSON text.
-fn caller_card(acdd: &Acdd) -> String {
+/// One HTTP request to acdd's API with a bearer token; the status and body.
+fn http(acdd: &Acdd, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(acdd.http.expect("HTTP is on")).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let request = format!(
-        "GET /api/v1/customers?phone=%2B4930555000 HTTP/1.1\r\nHost: acdd\r\nAuthorization: Bearer {ADMIN}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: acdd\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();
     let mut text = String::new();
     let _ = stream.read_to_string(&mut text);
-    text
+    let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_string();
+    (status, body)
+}
+
+/// The admin look-up of the caller +4930555000 (SIPp's From), as JSON text.
+fn caller_card(acdd: &Acdd) -> String {
+    http(acdd, "GET", "/api/v1/customers?phone=%2B4930555000", ADMIN, "").1
 }
 
 /// Waits until the caller's stored responsible is `operator`.
@@ -175,6 +185,55 @@ fn refer_to_an_extension_rings_that_operator_and_makes_them_responsible() {
         "bob, who took the transfer, is the customer's responsible now:\n{}\n{}",
         caller_card(&acdd),
         acdd.log_text()
+    );
+}
+
+#[test]
+fn a_transfer_through_the_api_moves_the_bridged_call_to_the_other_operator() {
+    let (dir, acdd) = start("xfer-api", no_gateway(), true);
+    // alice answers and stays until acdd's BYE; bob answers, talks, hangs up.
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
+    let bob = Phone::start(&dir.0, &acdd, "bob", "operator_hangup");
+    let caller = Phone::caller(&dir.0, &acdd, "caller", "trunk_call_ended", "+4930444444");
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    let (status, requests) = http(&acdd, "GET", "/api/v1/requests", ADMIN, "");
+    assert_eq!(status, 200, "{requests}");
+    let requests: serde_json::Value = serde_json::from_str(&requests).expect("JSON");
+    let conversation = requests["requests"][0]["conversation"]
+        .as_i64()
+        .expect("a conversation");
+    let path = format!("/api/v1/conversations/{conversation}/transfer");
+    // Only the operator holding the call may transfer it.
+    let (status, _) = http(&acdd, "POST", &path, ADMIN, r#"{"operator":"bob"}"#);
+    assert_eq!(status, 401);
+    let (status, body) = http(
+        &acdd,
+        "POST",
+        &path,
+        "alice-operator-api-token",
+        r#"{"operator":"bob"}"#,
+    );
+    assert_eq!(status, 202, "{body}\n{}", acdd.log_text());
+    // alice got acdd's BYE, bob answered and hung up, the caller got acdd's BYE.
+    assert_ok(alice, &acdd);
+    assert_ok(caller, &acdd);
+    assert_ok(bob, &acdd);
+    assert!(acdd.wait_for_log(&["call transferred", "by_refer=false"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
+    assert_eq!(
+        acdd.log_text().matches("call bridged").count(),
+        2,
+        "{}",
+        acdd.log_text()
+    );
+    assert!(
+        wait_for_responsible(&acdd, "bob"),
+        "bob, who took the transfer, is the customer's responsible now:\n{}",
+        caller_card(&acdd)
     );
 }
 

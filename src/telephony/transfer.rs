@@ -10,6 +10,8 @@
 //! the operator gets NOTIFY `503` and keeps the call. Whether the new
 //! operator becomes the customer's responsible is the engine's
 //! `ChangeResponsible` (the source queue's `transfer_changes_responsible`).
+//! A transfer asked through the API while the call is bridged ends the
+//! same way, without the NOTIFY.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -144,13 +146,25 @@ impl Telephony {
         });
     }
 
-    /// The engine took the transfer up (`Note::Transferred`).
+    /// The engine took a transfer up (`Note::Transferred`): one the
+    /// operator's phone asked for with REFER, or one asked through the API
+    /// (`POST /api/v1/conversations/{id}/transfer`) while the call is bridged
+    /// with that operator. Either way the operator's leg is released and the
+    /// caller waits for the next operator; only a REFER gets a NOTIFY.
     pub(super) fn transferred(&mut self, request: RequestId) {
-        let Some(offer) = self.transfers.pending.remove(&request) else {
-            return;
-        };
+        let referred = self.transfers.pending.remove(&request);
         let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
             return;
+        };
+        let offer = match (referred, self.calls.get_mut(&call_id).map(|call| call.phase)) {
+            (Some(offer), _) => offer,
+            (None, Some(Phase::Bridged(offer))) => offer,
+            (None, phase) => {
+                if phase == Some(Phase::PickedUp) {
+                    tracing::warn!(%call_id, request = request.0, "transferred by the API, but the call stays with the operator who picked it up");
+                }
+                return;
+            }
         };
         let music = self
             .calls
@@ -168,9 +182,11 @@ impl Telephony {
         if let Err(error) = call.media.play(call.caller, source) {
             tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
         }
-        self.notify(offer, 200);
+        if referred.is_some() {
+            self.notify(offer, 200);
+        }
         let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
-        tracing::info!(%call_id, request = request.0, %offer, "call transferred");
+        tracing::info!(%call_id, request = request.0, %offer, by_refer = referred.is_some(), "call transferred");
     }
 
     /// The engine said nothing about a transfer: it refused it. The

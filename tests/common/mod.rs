@@ -108,6 +108,7 @@ id = "alice"
 extension = "101"
 sip_username = "alice"
 sip_password = "alice-secret"
+api_token = "alice-operator-api-token"
 
 [[operators]]
 id = "bob"
