@@ -83,6 +83,13 @@ fn assert_ok(phone: Phone, acdd: &Acdd) {
     assert!(ok, "SIPp peer failed:\n{output}\n{}", acdd.log_text());
 }
 
+/// The caller was bridged twice: with the first operator, then with the
+/// one the transfer brought.
+fn assert_bridged_twice(acdd: &Acdd) {
+    let log = acdd.log_text();
+    assert_eq!(log.matches("call bridged").count(), 2, "{log}");
+}
+
 /// A port nobody listens on (for tests that need no gateway).
 fn no_gateway() -> u16 {
     common::free_port("127.0.0.1")
@@ -174,12 +181,7 @@ fn refer_to_an_extension_rings_that_operator_and_makes_them_responsible() {
     assert!(acdd.wait_for_log(&["REFER accepted", "refer_to=sip:102@"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["call transferred"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
-    assert_eq!(
-        acdd.log_text().matches("call bridged").count(),
-        2,
-        "{}",
-        acdd.log_text()
-    );
+    assert_bridged_twice(&acdd);
     assert!(
         wait_for_responsible(&acdd, "bob"),
         "bob, who took the transfer, is the customer's responsible now:\n{}\n{}",
@@ -224,12 +226,7 @@ fn a_transfer_through_the_api_moves_the_bridged_call_to_the_other_operator() {
     assert_ok(bob, &acdd);
     assert!(acdd.wait_for_log(&["call transferred", "by_refer=false"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
-    assert_eq!(
-        acdd.log_text().matches("call bridged").count(),
-        2,
-        "{}",
-        acdd.log_text()
-    );
+    assert_bridged_twice(&acdd);
     assert!(
         wait_for_responsible(&acdd, "bob"),
         "bob, who took the transfer, is the customer's responsible now:\n{}",
@@ -271,12 +268,7 @@ fn refer_to_a_queue_number_puts_the_call_into_that_queue() {
     assert_ok(bob, &acdd);
     assert!(acdd.wait_for_log(&["transfer asked", "Queue(\"second\")"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["call transferred"], Duration::from_secs(15)));
-    assert_eq!(
-        acdd.log_text().matches("call bridged").count(),
-        2,
-        "{}",
-        acdd.log_text()
-    );
+    assert_bridged_twice(&acdd);
 }
 
 #[test]
