@@ -38,7 +38,7 @@ impl Telephony {
         match bridged {
             Ok(sdp) => {
                 call.phase = Phase::Bridged(offer);
-                tracing::info!(%call_id, %offer, request = request.0, "call bridged");
+                tracing::debug!(%call_id, %offer, request = request.0, "call bridged");
                 if !call.answered {
                     call.answered = true;
                     let _ = self.control.send(CallCommand::Respond {
@@ -78,7 +78,7 @@ impl Telephony {
             call_id: call_id.clone(),
         });
         if let Some(Some(request)) = self.calls.remove(&call_id) {
-            tracing::info!(%call_id, request = request.0, "operator hung up");
+            tracing::debug!(%call_id, request = request.0, "operator hung up");
             self.ctx.engine.send(Event::Closed { request });
         }
     }

@@ -141,7 +141,7 @@ impl Telephony {
                     call.phase = Phase::Queued;
                     hold_music(&self.ctx, &call.number)
                 });
-                tracing::info!(%call_id, request = request.0, music = music.is_some(), "call queued");
+                tracing::debug!(%call_id, request = request.0, music = music.is_some(), "call queued");
                 let Some(prompt) = music else {
                     self.respond(call_id, 180, None);
                     return;
@@ -177,7 +177,7 @@ impl Telephony {
         }
         match call.phase {
             Phase::Forwarding | Phase::Forwarded => {
-                tracing::info!(%call_id, "caller hung up (forwarded call)");
+                tracing::debug!(%call_id, "caller hung up (forwarded call)");
                 self.calls.remove(call_id);
             }
             Phase::Storing => call.phase = Phase::LeftWhileStoring,
@@ -188,7 +188,7 @@ impl Telephony {
             }
             Phase::Queued => {
                 if let Some(Some(request)) = self.calls.remove(call_id) {
-                    tracing::info!(%call_id, request = request.0, "caller left the queue");
+                    tracing::debug!(%call_id, request = request.0, "caller left the queue");
                     // The engine withdraws the offers still ringing.
                     self.ctx.engine.send(Event::Abandoned { request });
                 }
@@ -198,14 +198,14 @@ impl Telephony {
                     let _ = self.control.send(CallCommand::Hangup { call_id: picker });
                 }
                 if let Some(Some(request)) = self.calls.remove(call_id) {
-                    tracing::info!(%call_id, request = request.0, "caller hung up");
+                    tracing::debug!(%call_id, request = request.0, "caller hung up");
                     self.ctx.engine.send(Event::Closed { request });
                 }
             }
             Phase::Bridged(offer) => {
                 let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
                 if let Some(Some(request)) = self.calls.remove(call_id) {
-                    tracing::info!(%call_id, request = request.0, "caller hung up");
+                    tracing::debug!(%call_id, request = request.0, "caller hung up");
                     // A transfer the engine has (ahead of this) moved the
                     // request off the operator: it waits for the new one.
                     let event = match self.transfers.forget(request) {

@@ -199,7 +199,7 @@ impl Acdd {
         let child = command
             .args(["run", "--config"])
             .arg(&config)
-            .env("ACDD_LOG", "info,acdd::sip=debug")
+            .env("ACDD_LOG", "info,acdd::sip=debug,acdd::telephony=debug")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(log_file)

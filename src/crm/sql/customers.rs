@@ -36,12 +36,12 @@ pub(super) async fn resolve(
     let (customer, new) = match found.first() {
         Some(first) => (*first, false),
         None => {
-            let row = query("INSERT INTO customers (name, created_at) VALUES ($1, $2) RETURNING id")
+            let id = query("INSERT INTO customers (name, created_at) VALUES ($1, $2)")
                 .bind(name)
                 .bind(at)
-                .fetch_one(db)
+                .insert_id(db)
                 .await?;
-            (row.try_get::<i64>(0)?, true)
+            (id, true)
         }
     };
     for loser in found.iter().skip(1) {

@@ -12,11 +12,13 @@ use crate::crm::store::StoreError;
 
 pub(super) type DbFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// An argument of a statement. Nulls keep their type: PostgreSQL checks it.
+/// An argument of a statement, borrowed where it can be (a statement runs
+/// before the values it reads go away). Nulls keep their type: PostgreSQL
+/// checks it.
 #[derive(Clone, Debug)]
-pub(super) enum Arg {
+pub(super) enum Arg<'q> {
     Int(Option<i64>),
-    Text(Option<String>),
+    Text(Option<Cow<'q, str>>),
 }
 
 /// A column of a row that came back.
@@ -32,7 +34,12 @@ pub(super) enum Value {
 pub(super) trait Db: Send {
     /// Runs the statement; returns the rows it produced (when `rows` is
     /// wanted) and how many rows it changed (when not).
-    fn run<'a>(&'a mut self, query: &'a Query, rows: Want) -> DbFuture<'a, (Vec<Row>, u64)>;
+    fn run<'a>(&'a mut self, query: &'a Query<'a>, rows: Want) -> DbFuture<'a, (Vec<Row>, u64)>;
+
+    /// Runs an INSERT of one row into a table with an `id` key; the new
+    /// row's id. (SQLite reads its last rowid: `RETURNING` would buffer the
+    /// row in a temporary b-tree first.)
+    fn insert<'a>(&'a mut self, query: &'a Query<'a>) -> DbFuture<'a, i64>;
 }
 
 /// What a caller wants back from a statement.
@@ -42,20 +49,20 @@ pub(super) enum Want {
     Changes,
 }
 
-pub(super) struct Query {
+pub(super) struct Query<'q> {
     pub(super) sql: Cow<'static, str>,
-    pub(super) args: Vec<Arg>,
+    pub(super) args: Vec<Arg<'q>>,
 }
 
-pub(super) fn query(sql: impl Into<Cow<'static, str>>) -> Query {
+pub(super) fn query<'q>(sql: impl Into<Cow<'static, str>>) -> Query<'q> {
     Query {
         sql: sql.into(),
         args: Vec::new(),
     }
 }
 
-impl Query {
-    pub(super) fn bind(mut self, arg: impl IntoArg) -> Query {
+impl<'q> Query<'q> {
+    pub(super) fn bind(mut self, arg: impl IntoArg<'q>) -> Query<'q> {
         self.args.push(arg.into_arg());
         self
     }
@@ -63,6 +70,11 @@ impl Query {
     /// Runs it; how many rows it changed.
     pub(super) async fn execute(self, db: &mut dyn Db) -> Result<u64, StoreError> {
         Ok(db.run(&self, Want::Changes).await?.1)
+    }
+
+    /// Runs an INSERT of one row (written without `RETURNING`); its id.
+    pub(super) async fn insert_id(self, db: &mut dyn Db) -> Result<i64, StoreError> {
+        db.insert(&self).await
     }
 
     pub(super) async fn fetch_all(self, db: &mut dyn Db) -> Result<Vec<Row>, StoreError> {
@@ -99,49 +111,49 @@ impl Row {
     }
 }
 
-pub(super) trait IntoArg {
-    fn into_arg(self) -> Arg;
+pub(super) trait IntoArg<'q> {
+    fn into_arg(self) -> Arg<'q>;
 }
 
-impl IntoArg for i64 {
-    fn into_arg(self) -> Arg {
+impl<'q> IntoArg<'q> for i64 {
+    fn into_arg(self) -> Arg<'q> {
         Arg::Int(Some(self))
     }
 }
 
-impl IntoArg for Option<i64> {
-    fn into_arg(self) -> Arg {
+impl<'q> IntoArg<'q> for Option<i64> {
+    fn into_arg(self) -> Arg<'q> {
         Arg::Int(self)
     }
 }
 
-impl IntoArg for String {
-    fn into_arg(self) -> Arg {
-        Arg::Text(Some(self))
+impl<'q> IntoArg<'q> for String {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Text(Some(Cow::Owned(self)))
     }
 }
 
-impl IntoArg for &String {
-    fn into_arg(self) -> Arg {
-        Arg::Text(Some(self.clone()))
+impl<'q> IntoArg<'q> for &'q String {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Text(Some(Cow::Borrowed(self)))
     }
 }
 
-impl IntoArg for &str {
-    fn into_arg(self) -> Arg {
-        Arg::Text(Some(self.to_string()))
+impl<'q> IntoArg<'q> for &'q str {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Text(Some(Cow::Borrowed(self)))
     }
 }
 
-impl IntoArg for Option<&str> {
-    fn into_arg(self) -> Arg {
-        Arg::Text(self.map(str::to_string))
+impl<'q> IntoArg<'q> for Option<&'q str> {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Text(self.map(Cow::Borrowed))
     }
 }
 
-impl IntoArg for Option<String> {
-    fn into_arg(self) -> Arg {
-        Arg::Text(self)
+impl<'q> IntoArg<'q> for Option<String> {
+    fn into_arg(self) -> Arg<'q> {
+        Arg::Text(self.map(Cow::Owned))
     }
 }
 
@@ -178,13 +190,13 @@ impl<T: FromValue> FromValue for Option<T> {
 
 /// PostgreSQL (and any sqlx connection): the statement through sqlx.
 impl Db for sqlx::AnyConnection {
-    fn run<'a>(&'a mut self, query: &'a Query, want: Want) -> DbFuture<'a, (Vec<Row>, u64)> {
+    fn run<'a>(&'a mut self, query: &'a Query<'a>, want: Want) -> DbFuture<'a, (Vec<Row>, u64)> {
         Box::pin(async move {
             let mut statement = sqlx::query(&query.sql);
             for arg in &query.args {
                 statement = match arg {
                     Arg::Int(i) => statement.bind(*i),
-                    Arg::Text(text) => statement.bind(text.clone()),
+                    Arg::Text(text) => statement.bind(text.as_deref().map(str::to_string)),
                 };
             }
             Ok(match want {
@@ -194,6 +206,19 @@ impl Db for sqlx::AnyConnection {
                 }
                 Want::Changes => (Vec::new(), statement.execute(&mut *self).await?.rows_affected()),
             })
+        })
+    }
+
+    fn insert<'a>(&'a mut self, query: &'a Query<'a>) -> DbFuture<'a, i64> {
+        Box::pin(async move {
+            let returning = Query {
+                sql: format!("{} RETURNING id", query.sql).into(),
+                args: query.args.clone(),
+            };
+            let (rows, _) = self.run(&returning, Want::Rows).await?;
+            rows.first()
+                .ok_or_else(|| StoreError::Invalid(format!("no id came back from: {}", query.sql)))?
+                .try_get(0)
         })
     }
 }

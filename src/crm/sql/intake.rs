@@ -62,24 +62,25 @@ async fn receive_in(db: &mut dyn Db, new: NewRequest) -> Result<Stored, StoreErr
                 .await?;
             thread.id
         }
-        _ => query(
-            "INSERT INTO conversations (channel, origin, external_id, customer_id, subject, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(new.channel.as_str())
-        .bind(&new.origin)
-        .bind(&new.external_id)
-        .bind(customer)
-        .bind(new.subject.as_deref())
-        .bind(new.at)
-        .fetch_one(db)
-        .await?
-        .try_get(0)?,
+        _ => {
+            query(
+                "INSERT INTO conversations (channel, origin, external_id, customer_id, subject, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(new.channel.as_str())
+            .bind(&new.origin)
+            .bind(&new.external_id)
+            .bind(customer)
+            .bind(new.subject.as_deref())
+            .bind(new.at)
+            .insert_id(db)
+            .await?
+        }
     };
     add_message(db, conversation, &new).await?;
     let request: i64 = query(
         "INSERT INTO requests (channel, queue, customer_id, conversation_id, waiting_since, state, direct_to) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 'open', $6)",
     )
     .bind(new.channel.as_str())
     .bind(&new.queue)
@@ -87,9 +88,8 @@ async fn receive_in(db: &mut dyn Db, new: NewRequest) -> Result<Stored, StoreErr
     .bind(conversation)
     .bind(new.at)
     .bind(direct_to.as_deref())
-    .fetch_one(db)
-    .await?
-    .try_get(0)?;
+    .insert_id(db)
+    .await?;
     let lead = match &new.lead {
         LeadPlan::IfUnknown if is_new => Some(("lead", serde_json::json!({}))),
         LeadPlan::IfUnknown | LeadPlan::Never => None,

@@ -68,17 +68,16 @@ impl SqlStore {
     ) -> Result<Message, StoreError> {
         self.write(move |db| {
             Box::pin(async move {
-                let id: i64 = query(
+                let id = query(
                     "INSERT INTO messages (conversation_id, direction, author, body, at) \
-                     VALUES ($1, 'out', $2, $3, $4) RETURNING id",
+                     VALUES ($1, 'out', $2, $3, $4)",
                 )
                 .bind(conversation)
                 .bind(&operator)
                 .bind(&body)
                 .bind(at)
-                .fetch_one(db)
-                .await?
-                .try_get(0)?;
+                .insert_id(db)
+                .await?;
                 Ok(Message {
                     id,
                     direction: "out".into(),
@@ -179,21 +178,22 @@ async fn customer_of(db: &mut dyn Db, request: i64) -> Result<Option<i64>, Store
 }
 
 async fn record_assigned_in(db: &mut dyn Db, request: i64, operator: String, at: Millis) -> Result<(), StoreError> {
-    let Some(customer) = customer_of(db, request).await? else {
-        return Ok(());
-    };
-    query("UPDATE requests SET operator = $1 WHERE id = $2")
+    let Some(row) = query("UPDATE requests SET operator = $1 WHERE id = $2 RETURNING customer_id, conversation_id")
         .bind(&operator)
         .bind(request)
-        .execute(db)
-        .await?;
-    query(
-        "UPDATE conversations SET operator = $1 WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2)",
-    )
-    .bind(&operator)
-    .bind(request)
-    .execute(db)
-    .await?;
+        .fetch_optional(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let (customer, conversation): (i64, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+    if let Some(conversation) = conversation {
+        query("UPDATE conversations SET operator = $1 WHERE id = $2")
+            .bind(&operator)
+            .bind(conversation)
+            .execute(db)
+            .await?;
+    }
     // A customer nobody is responsible for yet gets the first operator
     // assigned (for a lead from mail or a form: the rotation's choice).
     query("UPDATE customers SET responsible = $1 WHERE id = $2 AND responsible IS NULL")
@@ -223,37 +223,34 @@ async fn record_transferred_in(db: &mut dyn Db, request: i64, from: String, at: 
 }
 
 async fn record_ended_in(db: &mut dyn Db, request: i64, end: RequestEnd, at: Millis) -> Result<(), StoreError> {
-    let Some(row) = query("SELECT customer_id, operator FROM requests WHERE id = $1")
-        .bind(request)
-        .fetch_optional(db)
-        .await?
-    else {
-        return Ok(());
-    };
-    let (customer, operator): (i64, Option<String>) = (row.try_get(0)?, row.try_get(1)?);
     let state = match &end {
         RequestEnd::Closed => "closed",
         RequestEnd::Abandoned => "abandoned",
         RequestEnd::Missed { .. } => "missed",
     };
-    let changed = query("UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open'")
-        .bind(state)
-        .bind(at)
-        .bind(request)
-        .execute(db)
-        .await?;
-    if changed == 0 {
-        // Already ended (the API records a close before the engine confirms it).
-        return Ok(());
-    }
-    query(
-        "UPDATE conversations SET closed_at = $1 \
-             WHERE id = (SELECT r.conversation_id FROM requests r WHERE r.id = $2) AND closed_at IS NULL",
+    // No row: an unknown request, or one already ended (the API records a
+    // close before the engine confirms it).
+    let Some(row) = query(
+        "UPDATE requests SET state = $1, ended_at = $2 WHERE id = $3 AND state = 'open' \
+         RETURNING customer_id, operator, conversation_id",
     )
+    .bind(state)
     .bind(at)
     .bind(request)
-    .execute(db)
-    .await?;
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(());
+    };
+    let (customer, operator, conversation): (i64, Option<String>, Option<i64>) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    if let Some(conversation) = conversation {
+        query("UPDATE conversations SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
+            .bind(at)
+            .bind(conversation)
+            .execute(db)
+            .await?;
+    }
     if let RequestEnd::Missed { reason } = &end {
         query(
             "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \

@@ -175,12 +175,17 @@ fn complete<T>(mut work: DbFuture<'_, T>) -> Result<T, StoreError> {
 }
 
 impl Db for Connection {
-    fn run<'a>(&'a mut self, query: &'a Query, _: Want) -> DbFuture<'a, (Vec<Row>, u64)> {
+    fn run<'a>(&'a mut self, query: &'a Query<'a>, _: Want) -> DbFuture<'a, (Vec<Row>, u64)> {
         Box::pin(std::future::ready(run_statement(self, query)))
+    }
+
+    fn insert<'a>(&'a mut self, query: &'a Query<'a>) -> DbFuture<'a, i64> {
+        let inserted = run_statement(self, query).map(|_| self.last_insert_rowid());
+        Box::pin(std::future::ready(inserted))
     }
 }
 
-fn run_statement(connection: &Connection, query: &Query) -> Result<(Vec<Row>, u64), StoreError> {
+fn run_statement(connection: &Connection, query: &Query<'_>) -> Result<(Vec<Row>, u64), StoreError> {
     let mut statement = connection.prepare_cached(&query.sql)?;
     // `$N` is the Nth argument wherever it stands (SQLite numbers
     // parameters in order of first appearance, not by their digits).

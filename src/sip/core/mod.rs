@@ -152,7 +152,14 @@ impl SipCore {
                     None => streams_open = false,
                 },
                 Some(change) = reconfigurations.recv() => self.reconfigure(change),
-                Some(command) = commands.recv() => self.call_command(command),
+                Some(command) = commands.recv() => {
+                    self.call_command(command);
+                    // Under load telephony sends in bursts: take what is queued.
+                    for _ in 0..256 {
+                        let Ok(command) = commands.try_recv() else { break };
+                        self.call_command(command);
+                    }
+                }
                 _ = tick.tick() => self.poll_transactions(Instant::now()),
                 _ = housekeeping.tick() => self.housekeeping(Instant::now()),
                 reply = &mut stop => break reply.ok(),

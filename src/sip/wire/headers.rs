@@ -37,7 +37,8 @@ impl Headers {
 
 /// The long form of a header name, lowercase.
 pub fn canonical_name(name: &str) -> String {
-    let long = match name.to_ascii_lowercase().as_str() {
+    let lower = name.to_ascii_lowercase();
+    let long = match lower.as_str() {
         "i" => "call-id",
         "m" => "contact",
         "e" => "content-encoding",
@@ -53,7 +54,7 @@ pub fn canonical_name(name: &str) -> String {
         "r" => "refer-to",
         "b" => "referred-by",
         "x" => "session-expires",
-        other => return other.to_string(),
+        _ => return lower,
     };
     long.to_string()
 }

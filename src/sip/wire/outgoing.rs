@@ -1,12 +1,11 @@
 //! Requests acdd sends itself (OPTIONS to qualify a contact), built and
-//! serialised with rsipstack's message model, and the responses they get,
-//! read with rsipstack's parser. This is the one place that names
-//! rsipstack's types. (Requests acdd receives are read by `parse`: RFC 4475
-//! asks for stricter checks and for extension methods rsipstack refuses.)
+//! serialised with rsipstack's message model. This is the one place that
+//! names rsipstack's types. (Messages acdd receives, responses included,
+//! are read by `parse`: RFC 4475 asks for stricter checks and for extension
+//! methods rsipstack refuses, and one reader keeps a response from being
+//! parsed twice.)
 
-use rsipstack::sip::{self as rsip, Header, HeadersExt, Method};
-
-use super::parse::Response;
+use rsipstack::sip::{self as rsip, Header, Method};
 
 /// Everything that varies in an out-of-dialog OPTIONS.
 pub struct OptionsRequest<'a> {
@@ -50,60 +49,6 @@ pub fn options(request: &OptionsRequest) -> Option<Vec<u8>> {
     Some(message.to_bytes())
 }
 
-/// The parts of a response that matter to a client transaction; `Err` for
-/// anything that is not a well-formed response (the caller drops it).
-pub fn read_response(bytes: &[u8]) -> Result<Response, String> {
-    let message = rsip::SipMessage::try_from(bytes).map_err(|e| e.to_string())?;
-    let rsip::SipMessage::Response(response) = message else {
-        return Err("not a response".into());
-    };
-    let code = response.status_code.code();
-    if !(100..700).contains(&code) {
-        return Err(format!("status code {code}"));
-    }
-    let branch = response.transaction_id().ok().flatten().map(|b| b.value().to_string());
-    let cseq = response.cseq_header().map_err(|e| e.to_string())?;
-    let cseq_method = cseq.method().map_err(|e| e.to_string())?.to_string();
-    let (call_id, to, contact, body) = dialog_parts(bytes);
-    Ok(Response {
-        code,
-        branch,
-        cseq_method,
-        call_id,
-        to,
-        contact,
-        body,
-    })
-}
-
-/// Call-ID, To, the Contact URI and the body of a response, read by line
-/// (long and compact header names).
-fn dialog_parts(bytes: &[u8]) -> (String, String, Option<String>, Vec<u8>) {
-    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n");
-    let (head, body) = match split {
-        Some(at) => (&bytes[..at], bytes[at + 4..].to_vec()),
-        None => (bytes, Vec::new()),
-    };
-    let head = String::from_utf8_lossy(head);
-    let (mut call_id, mut to, mut contact) = (String::new(), String::new(), None);
-    for line in head.split("\r\n").skip(1) {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        let name = name.trim();
-        let is = |long: &str, short: &str| name.eq_ignore_ascii_case(long) || name.eq_ignore_ascii_case(short);
-        if is("call-id", "i") {
-            call_id = value.to_string();
-        } else if is("to", "t") {
-            to = value.to_string();
-        } else if is("contact", "m") && contact.is_none() {
-            contact = super::name_addr::parse_name_addr(value).ok().map(|n| n.uri_text);
-        }
-    }
-    (call_id, to, contact, body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,17 +75,5 @@ mod tests {
                 .uri_text
                 .eq_ignore_ascii_case("sip:alice@127.0.0.1:5070;transport=udp")
         );
-    }
-
-    #[test]
-    fn responses_are_read_and_broken_ones_refused() {
-        let ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKq1;received=127.0.0.1\r\nFrom: <sip:acdd@h>;tag=f1\r\n\
-                  To: <sip:alice@h>;tag=x\r\nCall-ID: q1@acdd\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-        let response = read_response(ok.as_bytes()).unwrap();
-        assert_eq!((response.code, response.branch.as_deref()), (200, Some("z9hG4bKq1")));
-        assert_eq!(response.cseq_method, "OPTIONS");
-        assert!(read_response(ok.replace("200 OK", "4294967301 Huge").as_bytes()).is_err());
-        assert!(read_response(b"OPTIONS sip:x SIP/2.0\r\n\r\n").is_err());
-        assert!(read_response(b"SIP/2.0 200 OK\r\n").is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! ranges, duplicated single-value headers, bad name-addrs, Content-Length),
 //! liberal where the RFC asks for it (folding, compact names, odd but legal
 //! tokens). A broken request becomes a `Rejection` carrying what is needed to
-//! answer it. Responses are handed to `outgoing::read_response` (rsipstack);
+//! answer it. A response keeps what a client transaction and a dialog need;
 //! a broken one is dropped.
 
 use super::headers::{Header, Headers, canonical_name, is_token};
@@ -32,7 +32,7 @@ pub struct Request {
     pub size: usize,
 }
 
-/// What a client transaction needs of a response (read by `outgoing::read_response`).
+/// What a client transaction needs of a response.
 #[derive(Clone, Debug)]
 pub struct Response {
     pub code: u16,
@@ -94,7 +94,7 @@ pub fn parse_message(bytes: &[u8], max_size: usize) -> Result<Message, ParseErro
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let start_line = lines.next().unwrap_or("");
     if start_line.starts_with("SIP/") {
-        return super::outgoing::read_response(bytes)
+        return parse_response(start_line, lines, after_head)
             .map(Message::Response)
             .map_err(|why| ParseError::Drop(format!("response dropped: {why}")));
     }
@@ -173,6 +173,56 @@ pub fn parse_message(bytes: &[u8], max_size: usize) -> Result<Message, ParseErro
         }))),
         Err(why) => reject(400, why, &headers),
     }
+}
+
+/// `SIP/2.0 SP 3DIGIT SP Reason-Phrase`, then the headers a client
+/// transaction (top Via branch, CSeq method) and a dialog (Call-ID, To,
+/// Contact, body) need.
+fn parse_response<'a>(
+    status_line: &str,
+    lines: impl Iterator<Item = &'a str>,
+    after_head: Option<&[u8]>,
+) -> Result<Response, String> {
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or("");
+    if !version.eq_ignore_ascii_case("SIP/2.0") {
+        return Err(format!("version {version:.20}"));
+    }
+    let code_text = parts.next().unwrap_or("");
+    let code = match (code_text.len(), parse_number(code_text, 699)) {
+        (3, Some(code)) if code >= 100 => code as u16,
+        _ => return Err(format!("status code {code_text:.20}")),
+    };
+    let (headers, problem) = read_headers(lines);
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    let via = headers.elements("via").next().ok_or("no Via")?;
+    let branch = parse_via(via)
+        .map_err(|why| format!("Bad Via: {why}"))?
+        .branch()
+        .map(str::to_string);
+    let mut cseq = headers.get("cseq").unwrap_or("").split_whitespace();
+    cseq.next()
+        .and_then(|n| parse_number(n, MAX_CSEQ))
+        .ok_or("Bad CSeq number")?;
+    let cseq_method = cseq.next().filter(|m| is_token(m)).ok_or("CSeq without method")?;
+    if cseq.next().is_some() {
+        return Err("Bad CSeq".into());
+    }
+    Ok(Response {
+        code,
+        branch,
+        cseq_method: cseq_method.to_string(),
+        call_id: headers.get("call-id").unwrap_or("").to_string(),
+        to: headers.get("to").unwrap_or("").to_string(),
+        contact: headers
+            .elements("contact")
+            .next()
+            .and_then(|c| parse_name_addr(c).ok())
+            .map(|c| c.uri_text),
+        body: body(&headers, after_head)?,
+    })
 }
 
 /// The header fields of a message head, read leniently: enough to address
@@ -379,6 +429,47 @@ mod tests {
         assert!(matches!(parse_message(ok.as_bytes(), 9999), Ok(Message::Response(r)) if r.code == 200));
         let big = ok.replace("200", "4294967301");
         assert!(matches!(parse_message(big.as_bytes(), 9999), Err(ParseError::Drop(_))));
+    }
+
+    #[test]
+    fn a_response_gives_its_transaction_and_dialog_parts() {
+        let sdp = "v=0\r\n";
+        let ok = format!(
+            "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP h;branch=z9hG4bKq1;received=127.0.0.1\r\nVia: SIP/2.0/UDP proxy;branch=z9hG4bKp\r\n\
+             f: <sip:acdd@h>;tag=f1\r\nt: <sip:alice@h>;tag=x\r\ni: q1@acdd\r\nCSeq: 1 INVITE\r\n\
+             m: <sip:alice@127.0.0.1:5070;transport=udp>;expires=60, <sip:other@h>\r\nl: {}\r\n\r\n{sdp}trailing",
+            sdp.len()
+        );
+        let Ok(Message::Response(response)) = parse_message(ok.as_bytes(), 9999) else {
+            panic!("not read: {ok}")
+        };
+        assert_eq!((response.code, response.branch.as_deref()), (200, Some("z9hG4bKq1")));
+        assert_eq!(response.cseq_method, "INVITE");
+        assert_eq!(
+            (response.call_id.as_str(), response.to.as_str()),
+            ("q1@acdd", "<sip:alice@h>;tag=x")
+        );
+        assert_eq!(
+            response.contact.as_deref(),
+            Some("sip:alice@127.0.0.1:5070;transport=udp")
+        );
+        assert_eq!(response.body, sdp.as_bytes(), "the body ends where Content-Length says");
+        for broken in [
+            "SIP/2.0 200 OK\r\n".to_string(),
+            ok.replace("SIP/2.0 200", "SIP/3.0 200"),
+            ok.replace("SIP/2.0 200", "SIP/2.0 99"),
+            ok.replace("SIP/2.0 200", "SIP/2.0 2000"),
+            ok.replace("CSeq: 1 INVITE", "CSeq: INVITE"),
+            ok.replace("CSeq: 1 INVITE", "CSeq: 1 INVITE x"),
+            ok.replace(&format!("l: {}", sdp.len()), "l: 999"),
+            ok.replace("v: SIP/2.0/UDP h;", "v: HTTP/1.1/UDP h;")
+                .replace("Via: SIP/2.0/UDP proxy;branch=z9hG4bKp\r\n", ""),
+        ] {
+            assert!(
+                matches!(parse_message(broken.as_bytes(), 9999), Err(ParseError::Drop(_))),
+                "{broken}"
+            );
+        }
     }
 }
 

@@ -98,6 +98,8 @@ impl ResponseBuilder {
 
     pub fn build(self) -> Vec<u8> {
         let mut text = self.text;
+        // One growth at most: the last headers and the body.
+        text.reserve(64 + self.content_type.as_ref().map_or(0, String::len) + self.body.len());
         if let Some(content_type) = &self.content_type {
             push_header(&mut text, "Content-Type", content_type);
         }
