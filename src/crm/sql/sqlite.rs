@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
@@ -17,6 +18,12 @@ use crate::crm::store::StoreError;
 
 /// At most this many pieces of work in one transaction.
 const BATCH: usize = 256;
+
+/// The shortest time between two commits while work keeps coming. Each
+/// commit is an fsync and a WAL write of every page it changed: under load
+/// fewer, larger commits cost much less than one every couple of
+/// milliseconds, and an arrival waits a few milliseconds at most.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(10);
 
 pub(super) struct SqliteThread {
     jobs: mpsc::Sender<Box<dyn Job>>,
@@ -137,10 +144,16 @@ fn control(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// The thread: a transaction for whatever has queued, until the store is dropped.
 fn serve(mut connection: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut last_commit = Instant::now() - COMMIT_INTERVAL;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
+        // Work that comes within COMMIT_INTERVAL of the last commit waits
+        // for the rest of it: a busy store commits at most every interval,
+        // an idle one at once.
+        let gather_until = last_commit + COMMIT_INTERVAL;
         while batch.len() < BATCH {
-            match queue.try_recv() {
+            let wait = gather_until.saturating_duration_since(Instant::now());
+            match queue.recv_timeout(wait) {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -154,6 +167,7 @@ fn serve(mut connection: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
         }
         let answers: Vec<Box<dyn Answer>> = batch.into_iter().map(|job| job.run(&mut connection)).collect();
         let committed = control(&connection, "COMMIT").map_err(|e| e.to_string());
+        last_commit = Instant::now();
         if committed.is_err() {
             let _ = control(&connection, "ROLLBACK");
         }
