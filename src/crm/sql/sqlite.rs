@@ -22,7 +22,7 @@ const BATCH: usize = 256;
 /// The shortest time between two commits while work keeps coming. Each
 /// commit is an fsync and a WAL write of every page it changed: under load
 /// fewer, larger commits cost much less than one every couple of
-/// milliseconds, and an arrival waits a few milliseconds at most.
+/// milliseconds, and a piece of work waits this long at most.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(10);
 
 pub(super) struct SqliteThread {
@@ -144,13 +144,10 @@ fn control(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 /// The thread: a transaction for whatever has queued, until the store is dropped.
 fn serve(mut connection: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
-    let mut last_commit = Instant::now() - COMMIT_INTERVAL;
+    let (mut last_commit, mut last_batch) = (Instant::now(), 0);
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
-        // Work that comes within COMMIT_INTERVAL of the last commit waits
-        // for the rest of it: a busy store commits at most every interval,
-        // an idle one at once.
-        let gather_until = last_commit + COMMIT_INTERVAL;
+        let gather_until = gather_until(last_commit, last_batch, Instant::now());
         while batch.len() < BATCH {
             let wait = gather_until.saturating_duration_since(Instant::now());
             match queue.recv_timeout(wait) {
@@ -165,6 +162,7 @@ fn serve(mut connection: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
             }
             continue;
         }
+        last_batch = batch.len();
         let answers: Vec<Box<dyn Answer>> = batch.into_iter().map(|job| job.run(&mut connection)).collect();
         let committed = control(&connection, "COMMIT").map_err(|e| e.to_string());
         last_commit = Instant::now();
@@ -174,6 +172,19 @@ fn serve(mut connection: Connection, queue: mpsc::Receiver<Box<dyn Job>>) {
         for answer in answers {
             answer.send(committed.clone());
         }
+    }
+}
+
+/// Until when work joins the transaction being gathered. While work keeps
+/// coming (the last transaction held more than one piece), work that comes
+/// within COMMIT_INTERVAL of the last commit waits for the rest of it: a
+/// busy store commits at most every interval. An idle store, or one client
+/// writing one piece after another, commits at once.
+fn gather_until(last_commit: Instant, last_batch: usize, now: Instant) -> Instant {
+    if last_batch > 1 {
+        last_commit + COMMIT_INTERVAL
+    } else {
+        now
     }
 }
 
@@ -239,6 +250,24 @@ fn run_statement(connection: &Connection, query: &Query<'_>) -> Result<(Vec<Row>
 mod tests {
     use super::*;
     use crate::crm::sql::db::query;
+
+    #[test]
+    fn only_a_busy_store_waits_for_more_work_before_committing() {
+        let committed = Instant::now();
+        let soon = committed + Duration::from_millis(1);
+        assert_eq!(gather_until(committed, 1, soon), soon, "a lone piece commits at once");
+        assert_eq!(gather_until(committed, 0, soon), soon);
+        assert_eq!(
+            gather_until(committed, 7, soon),
+            committed + COMMIT_INTERVAL,
+            "after a batch, the next waits out the interval"
+        );
+        let later = committed + 2 * COMMIT_INTERVAL;
+        assert!(
+            gather_until(committed, 7, later) < later,
+            "an interval already over waits no more"
+        );
+    }
 
     #[tokio::test]
     async fn work_that_fails_is_undone_alone_and_the_rest_is_committed() {
