@@ -456,8 +456,57 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
     }
     assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert!(heard >= 40, "music packets of 20 ms while on hold (2 s): {heard}");
-    assert!(acdd.wait_for_log(&["call queued", "music=true"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["call queued", "hold=\"music\""], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
+}
+
+#[test]
+fn a_queue_with_a_tone_rings_back_with_early_media_until_an_operator_answers() {
+    let dir = TestDir::new("tel-tone");
+    let parlour = "[[queues]]\nname = \"parlour\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nhold = \"tone\"\n\
+                   ringback_tone = \"north_america\"\ncheck_availability = false\nretry_seconds = 1\n\n[[routes.phone]]\nnumber = \"+4930777888\"\nqueue = \"parlour\"\n";
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: format!("{HOTLINE}\n{parlour}"),
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    // alice has no phone registered yet: the caller waits (alice is tried
+    // again every second) and hears the tone (440 + 480 Hz, on for the
+    // first 2 s) in 20 ms packets of early media.
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_early_media", "+4930777888");
+    let mut buffer = [0u8; 2048];
+    media.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let (mut packets, mut sounding) = (0, 0);
+    while packets < 50 {
+        let Ok((n, _)) = media.recv_from(&mut buffer) else {
+            panic!("early media stopped after {packets} packets:\n{}", acdd.log_text())
+        };
+        assert_eq!(n, 12 + 160, "a 20 ms PCMU packet");
+        packets += 1;
+        // µ-law silence is 0xFF/0x7F; a tone swings across many values.
+        let distinct: std::collections::HashSet<u8> = buffer[12..n].iter().copied().collect();
+        if distinct.len() > 8 {
+            sounding += 1;
+        }
+    }
+    assert!(
+        sounding >= 45,
+        "the tone sounds in its first second: {sounding} of 50 packets"
+    );
+    // alice registers and answers: the caller gets 200 with the same SDP.
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(alice, &acdd);
+    let early = traced_media_port(&dir.0, "SIP/2.0 183");
+    assert!(
+        early.is_some(),
+        "183 with SDP:\n{}",
+        sipp_logs(&dir.0, &["_messages.log"])
+    );
+    assert_eq!(early, acdd_media_port(&dir.0), "the 200 repeats the 183's SDP");
+    assert!(acdd.wait_for_log(&["call queued", "hold=\"tone\""], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
 }
 
 #[test]

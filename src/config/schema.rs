@@ -245,10 +245,25 @@ pub enum LimitCounts {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Hold {
-    /// 180 Ringing (or 183 with a generated tone) until an operator answers.
+    /// 180 Ringing until an operator answers: the caller's side plays ringback.
     Ringback,
+    /// 183 Session Progress with acdd's SDP and a generated ringback tone
+    /// (`ringback_tone`) as early media; 200 with the same SDP when an
+    /// operator answers.
+    Tone,
     /// Answer at once and play `music_file`.
     Music,
+}
+
+/// The cadence and frequencies of a generated ringback tone.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RingbackTone {
+    /// 425 Hz, 1 s on, 4 s off (ETSI).
+    #[default]
+    Europe,
+    /// 440 + 480 Hz, 2 s on, 4 s off.
+    NorthAmerica,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -346,6 +361,9 @@ pub struct Queue {
     #[serde(default = "default_hold")]
     pub hold: Hold,
     pub music_file: Option<PathBuf>,
+    /// The tone of `hold = "tone"`, and of a transfer's wait.
+    #[serde(default)]
+    pub ringback_tone: RingbackTone,
     #[serde(default = "default_missed")]
     pub missed: Spanned<Missed>,
 }

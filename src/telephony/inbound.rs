@@ -1,8 +1,10 @@
 //! The caller's leg: a held INVITE gets a media session (the caller's SDP
 //! offer, 488/503 if media refuses it), is stored and announced through
-//! `channels::phone::arrive`, then the caller hears ringback (180) while the
-//! engine looks for an operator, or, in a queue with `hold = "music"`, is
-//! answered at once (200 with acdd's SDP) and hears the music. A CANCEL or BYE from the caller abandons a
+//! `channels::phone::arrive`, then the caller hears ringback while the engine
+//! looks for an operator: their own phone's (180), or with `hold = "tone"`
+//! a tone acdd generates as early media (183 with acdd's SDP); or, in a queue
+//! with `hold = "music"`, is answered at once (200 with acdd's SDP) and hears
+//! the music. A CANCEL or BYE from the caller abandons a
 //! queued request, or ends a bridged call (`Closed`, the operator gets BYE).
 //! Failures to store become final SIP answers (404, 503, 500).
 
@@ -11,9 +13,10 @@ use std::collections::HashMap;
 use super::call::{Call, Phase, leg_name};
 use super::{Input, Telephony};
 use crate::channels::{ChannelContext, ChannelError, phone};
-use crate::config::schema::Hold;
+use crate::config::Config;
+use crate::config::schema::{Hold, Queue, RingbackTone};
 use crate::engine::Event;
-use crate::media::{PlaySource, Prompt};
+use crate::media::{PlaySource, Prompt, Tone};
 use crate::sip::{CallCommand, CallUpdate};
 
 /// The user part of a From URI (`sip:+4930123@host;x` → `+4930123`).
@@ -27,25 +30,48 @@ pub(crate) fn caller_number(from: &str) -> String {
     user.split(';').next().unwrap_or("").to_string()
 }
 
-/// The music of the queue the number routes to, when that queue holds
-/// callers with music (`hold = "music"`); `None` means ringback.
-pub(super) fn hold_music(ctx: &ChannelContext, number: &str) -> Option<Prompt> {
-    let config = ctx.config.load();
+/// How a caller of a queue waits for an operator.
+pub(super) enum Holding {
+    /// 180; the tone is for a caller already answered (a transfer's wait).
+    Ringback(Tone),
+    /// 183 and this tone as early media.
+    Tone(Tone),
+    /// 200 and this music.
+    Music(Prompt),
+}
+
+/// The queue the number routes to.
+fn queue_of<'c>(config: &'c Config, number: &str) -> Option<&'c Queue> {
     let route = config.routes.phone.iter().find(|r| r.number.get_ref() == number)?;
-    let queue = config
-        .queues
-        .iter()
-        .find(|q| q.name.get_ref() == route.queue.get_ref())?;
-    if queue.hold != Hold::Music {
-        return None;
+    config.queues.iter().find(|q| q.name.get_ref() == route.queue.get_ref())
+}
+
+/// The ringback tone of the queue the number routes to (`ringback_tone`).
+pub(super) fn ringback_tone(ctx: &ChannelContext, number: &str) -> Tone {
+    match queue_of(&ctx.config.load(), number).map(|q| q.ringback_tone) {
+        Some(RingbackTone::NorthAmerica) => Tone::north_america(),
+        Some(RingbackTone::Europe) | None => Tone::europe(),
     }
-    let file = queue.music_file.as_ref()?;
-    match Prompt::load(file) {
-        Ok(prompt) => Some(prompt),
-        Err(error) => {
-            tracing::warn!(file = %file.display(), %error, "music on hold cannot be read");
-            None
-        }
+}
+
+/// How callers of the queue the number routes to wait (`hold`); music that
+/// cannot be read falls back to ringback.
+pub(super) fn holding(ctx: &ChannelContext, number: &str) -> Holding {
+    let tone = ringback_tone(ctx, number);
+    let config = ctx.config.load();
+    let Some(queue) = queue_of(&config, number) else {
+        return Holding::Ringback(tone);
+    };
+    match (queue.hold, &queue.music_file) {
+        (Hold::Ringback, _) | (Hold::Music, None) => Holding::Ringback(tone),
+        (Hold::Tone, _) => Holding::Tone(tone),
+        (Hold::Music, Some(file)) => match Prompt::load(file) {
+            Ok(prompt) => Holding::Music(prompt),
+            Err(error) => {
+                tracing::warn!(file = %file.display(), %error, "music on hold cannot be read");
+                Holding::Ringback(tone)
+            }
+        },
     }
 }
 
@@ -137,27 +163,32 @@ impl Telephony {
                     self.ctx.engine.send(Event::Abandoned { request });
                     return;
                 }
-                let music = self.calls.get_mut(&call_id).and_then(|call| {
-                    call.phase = Phase::Queued;
-                    hold_music(&self.ctx, &call.number)
-                });
-                tracing::debug!(%call_id, request = request.0, music = music.is_some(), "call queued");
-                let Some(prompt) = music else {
-                    self.respond(call_id, 180, None);
-                    return;
-                };
                 let Some(call) = self.calls.get_mut(&call_id) else {
                     return;
                 };
+                call.phase = Phase::Queued;
+                let (status, source) = match holding(&self.ctx, &call.number) {
+                    Holding::Ringback(_) => {
+                        tracing::debug!(%call_id, request = request.0, hold = "ringback", "call queued");
+                        self.respond(call_id, 180, None);
+                        return;
+                    }
+                    Holding::Tone(tone) => (183, PlaySource::Ringback(tone)),
+                    Holding::Music(prompt) => (200, PlaySource::Music(prompt)),
+                };
+                let hold = if status == 200 { "music" } else { "tone" };
+                tracing::debug!(%call_id, request = request.0, hold, "call queued");
                 let answer = call.media.local_sdp(call.caller);
-                let played = answer.and_then(|sdp| Ok((sdp, call.media.play(call.caller, PlaySource::Music(prompt))?)));
+                let played = answer.and_then(|sdp| Ok((sdp, call.media.play(call.caller, source)?)));
                 match played {
                     Ok((sdp, _end)) => {
-                        call.answered = true;
-                        self.respond(call_id, 200, Some(sdp));
+                        // Early media (183) leaves the call unanswered: the
+                        // bridge or a missed action answers it.
+                        call.answered = status == 200;
+                        self.respond(call_id, status, Some(sdp));
                     }
                     Err(error) => {
-                        tracing::warn!(%call_id, %error, "no music on hold: ringing back instead");
+                        tracing::warn!(%call_id, %error, hold, "nothing to play while queued: ringing back instead");
                         self.respond(call_id, 180, None);
                     }
                 }

@@ -17,10 +17,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::call::{Phase, Purpose, leg_name};
-use super::inbound::{caller_number, hold_music};
+use super::inbound::{Holding, caller_number, holding, ringback_tone};
 use super::{Input, Telephony};
 use crate::engine::{Event, OfferId, RequestId, TransferTarget};
-use crate::media::{PlaySource, Tone};
+use crate::media::PlaySource;
 use crate::sip::CallCommand;
 
 /// How long the engine may take to take up a transfer before it counts as
@@ -166,18 +166,14 @@ impl Telephony {
                 return;
             }
         };
-        let music = self
-            .calls
-            .get_mut(&call_id)
-            .and_then(|call| hold_music(&self.ctx, &call.number));
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
         };
         call.legs.remove(&offer);
         call.phase = Phase::Queued;
-        let source = match music {
-            Some(prompt) => PlaySource::Music(prompt),
-            None => PlaySource::Ringback(Tone::europe()),
+        let source = match holding(&self.ctx, &call.number) {
+            Holding::Music(prompt) => PlaySource::Music(prompt),
+            Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
         };
         if let Err(error) = call.media.play(call.caller, source) {
             tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
@@ -248,7 +244,8 @@ impl Telephony {
         gateway.purpose = Purpose::Forward;
         call.legs.remove(&offer);
         call.phase = Phase::Forwarding;
-        let _ = call.media.play(call.caller, PlaySource::Ringback(Tone::europe()));
+        let tone = ringback_tone(&self.ctx, &call.number);
+        let _ = call.media.play(call.caller, PlaySource::Ringback(tone));
         tracing::info!(%call_id, %offer, "operator left while the transfer outside rings");
         if let Some(request) = self.calls.detach_request(call_id) {
             self.ctx.engine.send(Event::Closed { request });

@@ -1,6 +1,6 @@
-//! The wire format: reading and checking received messages, framing streams,
-//! writing responses, and (through rsipstack) building our own requests and
-//! reading the answers to them. Nothing here does I/O or keeps state.
+//! The wire format: reading and checking received messages (requests and the
+//! responses to ours), framing streams, writing responses, and (through
+//! rsipstack) building our own OPTIONS. Nothing here does I/O or keeps state.
 
 pub mod framing;
 pub mod headers;
