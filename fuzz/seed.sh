@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fills each target's working corpus (corpus/TARGET, not committed) with the
-# committed seeds (seeds/TARGET) and, for SIP, the RFC 4475 torture messages
-# from ../../shared/sip-torture when that folder exists. Run from anywhere.
+# committed seeds (seeds/TARGET), the example configuration for config_parse
+# and, for SIP, the RFC 4475 torture messages from ../../shared/sip-torture
+# when that folder exists. Run from anywhere.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 for seeds in "$here"/seeds/*/; do
@@ -9,6 +10,8 @@ for seeds in "$here"/seeds/*/; do
     mkdir -p "$here/corpus/$target"
     cp -n "$seeds"* "$here/corpus/$target/"
 done
+mkdir -p "$here/corpus/config_parse"
+cp -n "$here/../config/acdd.toml" "$here/corpus/config_parse/"
 torture="$here/../../shared/sip-torture"
 if [ -d "$torture" ]; then
     mkdir -p "$here/corpus/sip_message"
