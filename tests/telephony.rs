@@ -835,6 +835,48 @@ fn group_pickup_takes_the_oldest_call_ringing_in_the_pickers_groups() {
 }
 
 #[test]
+fn a_picked_up_call_transferred_through_the_api_leaves_the_picker_for_the_new_operator() {
+    let dir = TestDir::new("tel-pickup-transfer");
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra: FRONT.into(),
+        http: true,
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    // The call rings carol, who does not answer; erin will answer the
+    // transfer, talk and hang up; the caller expects acdd's BYE at the end.
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_silent");
+    let erin = Phone::start(&dir.0, &acdd, "erin", "operator_hangup");
+    let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=carol"], Duration::from_secs(15)));
+    std::thread::scope(|scope| {
+        // alice takes it with a directed pickup of carol's extension; her
+        // phone stays on the call until acdd's BYE.
+        let picker = scope.spawn(|| dial_as(&dir.0, &acdd, "picker", "**103", "alice", "127.0.0.1", "alice"));
+        assert!(
+            acdd.wait_for_log(&["call picked up"], Duration::from_secs(15)),
+            "{}",
+            acdd.log_text()
+        );
+        // Only the operator holding the call may move it: alice, to erin.
+        let (status, body) = acdd.api(
+            "POST",
+            "/api/v1/conversations/1/transfer",
+            "alice-operator-api-token",
+            r#"{"operator":"erin"}"#,
+        );
+        assert_eq!(status, 202, "{body}\n{}", acdd.log_text());
+        assert_succeeded("alice's pickup, ended by acdd's BYE", &picker.join().unwrap(), &acdd);
+    });
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(carol, &acdd);
+    assert_finished(erin, &acdd);
+    assert!(acdd.wait_for_log(&["picked-up call transferred"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["call bridged", "request=1"], Duration::from_secs(15)));
+}
+
+#[test]
 fn a_pickup_from_a_queue_that_does_not_allow_it_is_refused_and_the_call_rings_on() {
     let dir = TestDir::new("tel-pickup-closed");
     let closed = "[[trunks]]\nname = \"local\"\nsources = [\"127.0.0.2/32\"]\n\n[[queues]]\nname = \"closed\"\nchannels = [\"phone\"]\n\

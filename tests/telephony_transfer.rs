@@ -95,27 +95,9 @@ fn no_gateway() -> u16 {
     common::free_port("127.0.0.1")
 }
 
-/// One HTTP request to acdd's API with a bearer token; the status and body.
-fn http(acdd: &Acdd, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(acdd.http.expect("HTTP is on")).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: acdd\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut text = String::new();
-    let _ = stream.read_to_string(&mut text);
-    let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_string();
-    (status, body)
-}
-
 /// The admin look-up of the caller +4930555000 (SIPp's From), as JSON text.
 fn caller_card(acdd: &Acdd) -> String {
-    http(acdd, "GET", "/api/v1/customers?phone=%2B4930555000", ADMIN, "").1
+    acdd.api("GET", "/api/v1/customers?phone=%2B4930555000", ADMIN, "").1
 }
 
 /// Waits until the caller's stored responsible is `operator`.
@@ -202,7 +184,7 @@ fn a_transfer_through_the_api_moves_the_bridged_call_to_the_other_operator() {
         "{}",
         acdd.log_text()
     );
-    let (status, requests) = http(&acdd, "GET", "/api/v1/requests", ADMIN, "");
+    let (status, requests) = acdd.api("GET", "/api/v1/requests", ADMIN, "");
     assert_eq!(status, 200, "{requests}");
     let requests: serde_json::Value = serde_json::from_str(&requests).expect("JSON");
     let conversation = requests["requests"][0]["conversation"]
@@ -210,15 +192,9 @@ fn a_transfer_through_the_api_moves_the_bridged_call_to_the_other_operator() {
         .expect("a conversation");
     let path = format!("/api/v1/conversations/{conversation}/transfer");
     // Only the operator holding the call may transfer it.
-    let (status, _) = http(&acdd, "POST", &path, ADMIN, r#"{"operator":"bob"}"#);
+    let (status, _) = acdd.api("POST", &path, ADMIN, r#"{"operator":"bob"}"#);
     assert_eq!(status, 401);
-    let (status, body) = http(
-        &acdd,
-        "POST",
-        &path,
-        "alice-operator-api-token",
-        r#"{"operator":"bob"}"#,
-    );
+    let (status, body) = acdd.api("POST", &path, "alice-operator-api-token", r#"{"operator":"bob"}"#);
     assert_eq!(status, 202, "{body}\n{}", acdd.log_text());
     // alice got acdd's BYE, bob answered and hung up, the caller got acdd's BYE.
     assert_ok(alice, &acdd);

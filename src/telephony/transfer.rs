@@ -11,7 +11,9 @@
 //! operator becomes the customer's responsible is the engine's
 //! `ChangeResponsible` (the source queue's `transfer_changes_responsible`).
 //! A transfer asked through the API while the call is bridged ends the
-//! same way, without the NOTIFY.
+//! same way, without the NOTIFY; on a call someone picked up, the picker's
+//! call gets the BYE. (A picker's REFER is refused: REFER is taken on the
+//! legs acdd dialled.)
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -159,12 +161,11 @@ impl Telephony {
         let offer = match (referred, self.calls.get_mut(&call_id).map(|call| call.phase)) {
             (Some(offer), _) => offer,
             (None, Some(Phase::Bridged(offer))) => offer,
-            (None, phase) => {
-                if phase == Some(Phase::PickedUp) {
-                    tracing::warn!(%call_id, request = request.0, "transferred by the API, but the call stays with the operator who picked it up");
-                }
+            (None, Some(Phase::PickedUp)) => {
+                self.picked_up_call_transferred(&call_id, request);
                 return;
             }
+            (None, _) => return,
         };
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
@@ -183,6 +184,30 @@ impl Telephony {
         }
         let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
         tracing::info!(%call_id, request = request.0, %offer, by_refer = referred.is_some(), "call transferred");
+    }
+
+    /// The engine moved a call someone picked up to another operator (a
+    /// transfer through the API): the picker's call ends (BYE) and the
+    /// caller waits for the next operator, as after a transfer of a rung call.
+    fn picked_up_call_transferred(&mut self, call_id: &str, request: RequestId) {
+        let Some(picker) = self.pickups.picker_of(call_id) else {
+            return;
+        };
+        let _ = self.control.send(CallCommand::Hangup {
+            call_id: picker.clone(),
+        });
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        call.phase = Phase::Queued;
+        let source = match holding(&self.ctx, &call.number) {
+            Holding::Music(prompt) => PlaySource::Music(prompt),
+            Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
+        };
+        if let Err(error) = call.media.play(call.caller, source) {
+            tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
+        }
+        tracing::info!(%call_id, request = request.0, %picker, "picked-up call transferred");
     }
 
     /// The engine said nothing about a transfer: it refused it. The
