@@ -18,9 +18,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::call::{Phase, Purpose, leg_name};
+use super::call::{Call, Phase, Purpose, leg_name};
 use super::inbound::{Holding, caller_number, holding, ringback_tone};
 use super::{Input, Telephony};
+use crate::channels::ChannelContext;
 use crate::engine::{Event, OfferId, RequestId, TransferTarget};
 use crate::media::PlaySource;
 use crate::sip::CallCommand;
@@ -171,14 +172,7 @@ impl Telephony {
             return;
         };
         call.legs.remove(&offer);
-        call.phase = Phase::Queued;
-        let source = match holding(&self.ctx, &call.number) {
-            Holding::Music(prompt) => PlaySource::Music(prompt),
-            Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
-        };
-        if let Err(error) = call.media.play(call.caller, source) {
-            tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
-        }
+        wait_for_the_transfer(&self.ctx, &call_id, call);
         if referred.is_some() {
             self.notify(offer, 200);
         }
@@ -199,14 +193,7 @@ impl Telephony {
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
-        call.phase = Phase::Queued;
-        let source = match holding(&self.ctx, &call.number) {
-            Holding::Music(prompt) => PlaySource::Music(prompt),
-            Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
-        };
-        if let Err(error) = call.media.play(call.caller, source) {
-            tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
-        }
+        wait_for_the_transfer(&self.ctx, call_id, call);
         tracing::info!(%call_id, request = request.0, %picker, "picked-up call transferred");
     }
 
@@ -276,6 +263,19 @@ impl Telephony {
             self.ctx.engine.send(Event::Closed { request });
         }
         true
+    }
+}
+
+/// The caller, already answered, waits again for the operator a transfer
+/// brings: the queue's music, else its ringback tone.
+fn wait_for_the_transfer(ctx: &ChannelContext, call_id: &str, call: &mut Call) {
+    call.phase = Phase::Queued;
+    let source = match holding(ctx, &call.number) {
+        Holding::Music(prompt) => PlaySource::Music(prompt),
+        Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
+    };
+    if let Err(error) = call.media.play(call.caller, source) {
+        tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
     }
 }
 
