@@ -91,14 +91,20 @@ fn sipp_call(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (bool, St
 /// acdd with the test queues and HTTP (for `/metrics`).
 fn start(name: &str) -> (TestDir, Acdd) {
     let dir = TestDir::new(name);
+    let acdd = start_in(&dir, HOTLINE.into(), true);
+    (dir, acdd)
+}
+
+/// acdd in `dir` with `extra` configuration (the test queues only if
+/// `extra` holds them), qualify off, HTTP if `http`.
+fn start_in(dir: &TestDir, extra: String, http: bool) -> Acdd {
     let setup = Setup {
         sip: "qualify_interval_seconds = 0".into(),
-        extra: HOTLINE.into(),
-        http: true,
+        extra,
+        http,
         ..Setup::default()
     };
-    let acdd = Acdd::start(&dir.0, &setup);
-    (dir, acdd)
+    Acdd::start(&dir.0, &setup)
 }
 
 #[test]
@@ -431,12 +437,7 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
          music_file = \"{}\"\n\n[[routes.phone]]\nnumber = \"+4930777777\"\nqueue = \"lounge\"\n",
         music.display()
     );
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: format!("{HOTLINE}\n{lounge}"),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{lounge}"), false);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_music", "+4930777777");
     // The caller holds for 2 s after the answer: count from the first packet
     // until the music stops (the BYE), however late SIPp starts.
@@ -465,12 +466,7 @@ fn a_queue_with_a_tone_rings_back_with_early_media_until_an_operator_answers() {
     let dir = TestDir::new("tel-tone");
     let parlour = "[[queues]]\nname = \"parlour\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nhold = \"tone\"\n\
                    ringback_tone = \"north_america\"\ncheck_availability = false\nretry_seconds = 1\n\n[[routes.phone]]\nnumber = \"+4930777888\"\nqueue = \"parlour\"\n";
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: format!("{HOTLINE}\n{parlour}"),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{parlour}"), false);
     // alice has no phone registered yet: the caller waits (alice is tried
     // again every second) and hears the tone (440 + 480 Hz, on for the
     // first 2 s) in 20 ms packets of early media.
@@ -527,12 +523,7 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
     let dir = TestDir::new("tel-voicemail");
     let mailbox = "[[queues]]\nname = \"mailbox\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nmax_wait_seconds = 1\n\
                    missed = { action = \"voicemail\", max_seconds = 2 }\n\n[[routes.phone]]\nnumber = \"+4930999000\"\nqueue = \"mailbox\"\n";
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: format!("{HOTLINE}\n{mailbox}"),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{mailbox}"), false);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930999000");
     let port = wait_for_media_port(&dir.0, &acdd);
     speak_one_second(&media, port);
@@ -553,12 +544,7 @@ fn an_operator_picks_up_a_call_ringing_for_another_by_extension() {
     // The trunk is 127.0.0.2 here, so that 127.0.0.1 may dial as an operator.
     let pickme = "[[trunks]]\nname = \"local\"\nsources = [\"127.0.0.2/32\"]\n\n[[queues]]\nname = \"pickme\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\npickup = true\n\
                   check_availability = false\n\n[[routes.phone]]\nnumber = \"+4930121212\"\nqueue = \"pickme\"\n";
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: pickme.into(),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, pickme.into(), false);
     let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
     let scenario = format!("{}/tests/sipp/trunk_call.xml", env!("CARGO_MANIFEST_DIR"));
     let sip_port = free_port("127.0.0.1").to_string();
@@ -784,12 +770,7 @@ queue = "front2"
 #[test]
 fn group_pickup_takes_the_oldest_call_ringing_in_the_pickers_groups() {
     let dir = TestDir::new("tel-group-pickup");
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: FRONT.into(),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, FRONT.into(), false);
     let carol = Phone::start(&dir.0, &acdd, "carol", "operator_silent");
     let erin = Phone::start(&dir.0, &acdd, "erin", "operator_silent");
     // The first call rings carol, the second erin.
@@ -837,13 +818,7 @@ fn group_pickup_takes_the_oldest_call_ringing_in_the_pickers_groups() {
 #[test]
 fn a_picked_up_call_transferred_through_the_api_leaves_the_picker_for_the_new_operator() {
     let dir = TestDir::new("tel-pickup-transfer");
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: FRONT.into(),
-        http: true,
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, FRONT.into(), true);
     // The call rings carol, who does not answer; erin will answer the
     // transfer, talk and hang up; the caller expects acdd's BYE at the end.
     let carol = Phone::start(&dir.0, &acdd, "carol", "operator_silent");
@@ -882,13 +857,7 @@ fn a_pickup_from_a_queue_that_does_not_allow_it_is_refused_and_the_call_rings_on
     let closed = "[[trunks]]\nname = \"local\"\nsources = [\"127.0.0.2/32\"]\n\n[[queues]]\nname = \"closed\"\nchannels = [\"phone\"]\n\
                   operators = [\"alice\"]\npickup = false\ncheck_availability = false\nmax_wait_seconds = 10\n\n\
                   [[routes.phone]]\nnumber = \"+4930151515\"\nqueue = \"closed\"\n";
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: closed.into(),
-        http: true,
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, closed.into(), true);
     let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
     let caller = spawn_caller(&dir.0, &acdd, "trunk_missed", "+4930151515", "127.0.0.2", "caller");
     assert!(acdd.wait_for_log(&["ringing operator", "operator=alice"], Duration::from_secs(15)));
@@ -909,12 +878,7 @@ fn evenly_gives_the_next_call_to_the_operator_after_the_last_one() {
     let dir = TestDir::new("tel-evenly");
     let round = "[[queues]]\nname = \"round\"\nchannels = [\"phone\"]\noperators = [\"alice\", \"bob\"]\nmode = \"evenly\"\n\
                  check_availability = false\nwrap_up_seconds = 0\nresponsible_first = false\n\n[[routes.phone]]\nnumber = \"+4930161616\"\nqueue = \"round\"\n";
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: format!("{HOTLINE}\n{round}"),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{round}"), false);
     // Both calls come from the same number, whose first operator becomes its
     // responsible: the queue does not prefer the responsible, so only the
     // mode decides. Each phone answers one call only: a second call to the same operator
@@ -1042,12 +1006,7 @@ fn a_hangup_announcement_is_heard_then_bye_arrives() {
          [[routes.phone]]\nnumber = \"+4930171717\"\nqueue = \"farewell\"\n",
         announcement.display()
     );
-    let setup = Setup {
-        sip: "qualify_interval_seconds = 0".into(),
-        extra: format!("{HOTLINE}\n{farewell}"),
-        ..Setup::default()
-    };
-    let acdd = Acdd::start(&dir.0, &setup);
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{farewell}"), false);
     // Answered (200) for the announcement, then acdd's BYE.
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930171717");
     let heard = count_packets(&media);
