@@ -48,7 +48,11 @@ fn queue_of<'c>(config: &'c Config, number: &str) -> Option<&'c Queue> {
 
 /// The ringback tone of the queue the number routes to (`ringback_tone`).
 pub(super) fn ringback_tone(ctx: &ChannelContext, number: &str) -> Tone {
-    match queue_of(&ctx.config.load(), number).map(|q| q.ringback_tone) {
+    tone_of(queue_of(&ctx.config.load(), number))
+}
+
+fn tone_of(queue: Option<&Queue>) -> Tone {
+    match queue.map(|q| q.ringback_tone) {
         Some(RingbackTone::NorthAmerica) => Tone::north_america(),
         Some(RingbackTone::Europe) | None => Tone::europe(),
     }
@@ -57,9 +61,10 @@ pub(super) fn ringback_tone(ctx: &ChannelContext, number: &str) -> Tone {
 /// How callers of the queue the number routes to wait (`hold`); music that
 /// cannot be read falls back to ringback.
 pub(super) fn holding(ctx: &ChannelContext, number: &str) -> Holding {
-    let tone = ringback_tone(ctx, number);
     let config = ctx.config.load();
-    let Some(queue) = queue_of(&config, number) else {
+    let queue = queue_of(&config, number);
+    let tone = tone_of(queue);
+    let Some(queue) = queue else {
         return Holding::Ringback(tone);
     };
     match (queue.hold, &queue.music_file) {
