@@ -82,7 +82,13 @@ pub async fn receive(ctx: &ChannelContext, source: &str, message: ChatMessage) -
         return Err(ChannelError::Invalid(problems));
     }
     if tracker {
-        for found in identity::find_in_text(&message.text, region) {
+        // phonenumber may compile a region's patterns (milliseconds of CPU):
+        // off the async workers that carry calls.
+        let text = message.text.clone();
+        let found = tokio::task::spawn_blocking(move || identity::find_in_text(&text, region))
+            .await
+            .unwrap_or_default();
+        for found in found {
             if !identities.contains(&found) {
                 identities.push(found);
             }

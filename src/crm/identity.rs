@@ -37,29 +37,57 @@ pub fn email(text: &str) -> Option<String> {
     (local_ok && domain_ok).then_some(address)
 }
 
-/// Phone numbers and e-mail addresses written anywhere in `text`.
+/// How many identities of each kind `find_in_text` takes from one text, and
+/// how many distinct number-like runs it gives `phonenumber` to read. A
+/// customer writes one or two numbers; a reading can cost ~15 ms when the
+/// region's patterns have left phonenumber's cache (it holds 100 compiled
+/// patterns for all countries), so an adversarial message of thousands of
+/// "numbers" cost seconds of CPU before this bound.
+pub const MOST_FOUND_IN_TEXT: usize = 5;
+
+/// Phone numbers and e-mail addresses written in `text`: the first
+/// `MOST_FOUND_IN_TEXT` of each, from at most as many distinct number-like
+/// runs.
 pub fn find_in_text(text: &str, region: Option<Region>) -> Vec<Identity> {
     let mut found = Vec::new();
+    let mut emails = 0;
     for word in text.split(|c: char| c.is_whitespace() || "<>()[],;\"".contains(c)) {
         let word = word.trim_matches(|c: char| ".:!?'".contains(c));
         if word.contains('@')
             && let Some(address) = email(word)
+            && push_new(&mut found, Identity::email(address))
         {
-            push_new(&mut found, Identity::email(address));
+            emails += 1;
+            if emails == MOST_FOUND_IN_TEXT {
+                break;
+            }
         }
     }
-    for candidate in phone_candidates(text) {
+    let mut candidates = phone_candidates(text);
+    candidates.dedup();
+    let mut read: Vec<String> = Vec::new();
+    for candidate in candidates {
+        if read.contains(&candidate) {
+            continue;
+        }
+        if read.len() == MOST_FOUND_IN_TEXT {
+            break;
+        }
         if let Some(number) = phone(&candidate, region) {
             push_new(&mut found, Identity::phone(number));
         }
+        read.push(candidate);
     }
     found
 }
 
-fn push_new(found: &mut Vec<Identity>, identity: Identity) {
-    if !found.contains(&identity) {
+/// Adds `identity` unless it is there already; true when added.
+fn push_new(found: &mut Vec<Identity>, identity: Identity) -> bool {
+    let new = !found.contains(&identity);
+    if new {
         found.push(identity);
     }
+    new
 }
 
 /// Runs of digits with the separators people write inside numbers
@@ -136,5 +164,23 @@ mod tests {
             ]
         );
         assert!(find_in_text("order 123456 shipped 2024-01-02", None).is_empty());
+    }
+
+    #[test]
+    fn a_text_full_of_numbers_is_read_only_so_far() {
+        let numbers: Vec<String> = (0..200).map(|i| format!("+49 30 1234{i:04}")).collect();
+        let addresses: Vec<String> = (0..200).map(|i| format!("user{i}@example.com")).collect();
+        let found = find_in_text(&format!("{} {}", numbers.join(" / "), addresses.join(" ")), None);
+        let phones = found.iter().filter(|i| i.kind == "phone").count();
+        assert_eq!(phones, MOST_FOUND_IN_TEXT);
+        assert_eq!(found.len(), 2 * MOST_FOUND_IN_TEXT);
+        assert_eq!(found[MOST_FOUND_IN_TEXT], Identity::phone("+493012340000".into()));
+        assert_eq!(found[0], Identity::email("user0@example.com".into()));
+    }
+
+    #[test]
+    fn a_repeated_non_number_does_not_use_up_the_readings() {
+        let text = format!("{} call +49 30 12345678", "order 1234567 ".repeat(50));
+        assert_eq!(find_in_text(&text, None), vec![Identity::phone("+493012345678".into())]);
     }
 }
