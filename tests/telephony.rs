@@ -426,9 +426,9 @@ fn audio_flows_both_ways_through_acdd_after_bridging() {
     assert_finished(alice, &acdd);
 }
 
-#[test]
-fn a_queue_with_music_answers_at_once_and_plays_it() {
-    let dir = TestDir::new("tel-music");
+/// acdd with a queue "lounge" (+4930777777) that answers at once and holds
+/// with a second of music.
+fn start_with_lounge(dir: &TestDir) -> Acdd {
     let music = dir.0.join("music.wav");
     let tone: Vec<i16> = (0..8000).map(|i| ((i as f64 * 0.314).sin() * 8000.0) as i16).collect();
     let music = acdd::media::write_g711_wav(&music, acdd::media::G711::Ulaw, &tone).unwrap();
@@ -437,7 +437,27 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
          music_file = \"{}\"\n\n[[routes.phone]]\nnumber = \"+4930777777\"\nqueue = \"lounge\"\n",
         music.display()
     );
-    let acdd = start_in(&dir, format!("{HOTLINE}\n{lounge}"), false);
+    start_in(dir, format!("{HOTLINE}\n{lounge}"), false)
+}
+
+#[test]
+fn a_callers_refer_is_refused_with_a_notify_and_the_call_goes_on() {
+    let dir = TestDir::new("tel-caller-refer");
+    let acdd = start_with_lounge(&dir);
+    let (_media, caller) = media_caller(&dir.0, &acdd, "trunk_refer_refused", "+4930777777");
+    assert_succeeded(
+        "caller's REFER: 202, NOTIFY 100, NOTIFY 403",
+        &caller.wait_with_output().unwrap(),
+        &acdd,
+    );
+    assert!(acdd.wait_for_log(&["REFER from a caller: refused"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
+}
+
+#[test]
+fn a_queue_with_music_answers_at_once_and_plays_it() {
+    let dir = TestDir::new("tel-music");
+    let acdd = start_with_lounge(&dir);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_music", "+4930777777");
     // The caller holds for 2 s after the answer: count from the first packet
     // until the music stops (the BYE), however late SIPp starts.
@@ -848,6 +868,30 @@ fn a_picked_up_call_transferred_through_the_api_leaves_the_picker_for_the_new_op
     assert_finished(carol, &acdd);
     assert_finished(erin, &acdd);
     assert!(acdd.wait_for_log(&["picked-up call transferred"], Duration::from_secs(15)));
+    assert!(acdd.wait_for_log(&["call bridged", "request=1"], Duration::from_secs(15)));
+}
+
+#[test]
+fn a_picker_transfers_the_call_with_refer_from_their_phone() {
+    let dir = TestDir::new("tel-pickup-refer");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    // The call rings carol, who does not answer; alice picks it up and
+    // sends REFER to erin's extension (105) from her own call; erin answers,
+    // talks and hangs up; the caller expects acdd's BYE at the end.
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_silent");
+    let erin = Phone::start(&dir.0, &acdd, "erin", "operator_hangup");
+    let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=carol"], Duration::from_secs(15)));
+    let picker = dial_as(&dir.0, &acdd, "picker_refer", "**103", "alice", "127.0.0.1", "alice");
+    assert_succeeded("alice's pickup, REFER to 105, NOTIFYs and acdd's BYE", &picker, &acdd);
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(carol, &acdd);
+    assert_finished(erin, &acdd);
+    assert!(acdd.wait_for_log(
+        &["picked-up call transferred", "by_refer=true"],
+        Duration::from_secs(15)
+    ));
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=erin"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["call bridged", "request=1"], Duration::from_secs(15)));
 }
 

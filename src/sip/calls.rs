@@ -35,7 +35,7 @@ pub enum CallVerdict {
 }
 
 /// What the caller did to a call that went `Pending`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallUpdate {
     /// CANCEL before any final answer (the core answered 200 and 487).
     Cancelled,
@@ -43,6 +43,13 @@ pub enum CallUpdate {
     Acked,
     /// BYE after the call was answered (the core answered 200).
     Bye,
+    /// REFER in the answered call's dialog (an operator who picked a call
+    /// up transfers it): the core answered 202 and a first NOTIFY;
+    /// telephony ends the subscription with `CallCommand::NotifyCaller`.
+    Referred {
+        refer_to: String,
+        referred_by: Option<String>,
+    },
 }
 
 /// What became of an operator leg telephony dialled (`CallCommand::Dial`).
@@ -109,6 +116,8 @@ pub enum CallCommand {
     /// Ends the REFER subscription on this answered leg: a NOTIFY whose
     /// `message/sipfrag` body is `SIP/2.0 {status} {reason}`.
     Notify { leg: String, status: u16 },
+    /// The same for a REFER the caller of this answered inbound call sent.
+    NotifyCaller { call_id: String, status: u16 },
     /// Stop a leg: CANCEL while it rings, BYE once answered.
     DropLeg { leg: String },
 }

@@ -5,7 +5,7 @@
 //! the caller gets BYE, the engine `Closed`, the media session stops.
 
 use super::Telephony;
-use super::call::Phase;
+use super::call::{Phase, Transferor};
 use crate::engine::{Event, OfferId, OperatorId, RequestId};
 use crate::sip::CallCommand;
 
@@ -71,7 +71,8 @@ impl Telephony {
             super::ring::release(&call_id, call, offer);
             return;
         }
-        if self.left_during_transfer(&call_id, offer) || self.left_before_transfer(&call_id, offer) {
+        let transferor = Transferor::Operator(offer);
+        if self.left_during_transfer(&call_id, &transferor) || self.left_before_transfer(&call_id, &transferor) {
             return;
         }
         let _ = self.control.send(CallCommand::Hangup {

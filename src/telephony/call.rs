@@ -32,13 +32,22 @@ pub(crate) enum Phase {
 }
 
 /// Why acdd dials out through the gateway.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Purpose {
     /// The caller's only leg: its failure hangs the caller up.
     Forward,
-    /// A transfer outside by this offer's operator, still bridged with the
-    /// caller: failure keeps them talking (and NOTIFYs the operator).
-    Transfer { from: OfferId },
+    /// A transfer outside by an operator still talking with the caller:
+    /// failure keeps them talking (and NOTIFYs the operator).
+    Transfer { from: Transferor },
+}
+
+/// The operator who moves a call on (REFER or the API).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Transferor {
+    /// The operator on this offer's leg, which acdd dialled.
+    Operator(OfferId),
+    /// An operator who picked the call up: their own call's Call-ID.
+    Picker(String),
 }
 
 /// The call's leg through the outbound gateway.

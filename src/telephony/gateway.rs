@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::call::{GatewayLeg, Phase, Purpose, leg_name};
+use super::call::{GatewayLeg, Phase, Purpose};
 use super::{Input, Telephony};
 use crate::engine::Event;
 use crate::sip::{CallCommand, DialTarget, LegEvent};
@@ -128,7 +128,7 @@ impl Telephony {
             return;
         };
         gateway.answered = true;
-        let (media, purpose, name) = (gateway.media, gateway.purpose, gateway.name.clone());
+        let (media, purpose, name) = (gateway.media, gateway.purpose.clone(), gateway.name.clone());
         let bridged = call
             .media
             .set_remote(media, sdp)
@@ -155,12 +155,8 @@ impl Telephony {
         match purpose {
             Purpose::Forward => tracing::info!(%call_id, leg = %name, "forwarded call bridged"),
             Purpose::Transfer { from } => {
-                call.legs.remove(&from);
-                let _ = self.control.send(CallCommand::Notify {
-                    leg: leg_name(from),
-                    status: 200,
-                });
-                let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(from) });
+                self.notify(&from, 200);
+                self.release(call_id, &from);
                 tracing::info!(%call_id, leg = %name, "call transferred outside and bridged");
                 if let Some(request) = self.calls.detach_request(call_id) {
                     self.ctx.engine.send(Event::Closed { request });
@@ -187,10 +183,7 @@ impl Telephony {
             }
             Purpose::Transfer { from } => {
                 tracing::info!(%call_id, status, "transfer outside failed: the operator keeps the call");
-                let _ = self.control.send(CallCommand::Notify {
-                    leg: leg_name(from),
-                    status,
-                });
+                self.notify(&from, status);
             }
         }
     }

@@ -139,6 +139,7 @@ impl Telephony {
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
             Input::Leg(..)
+            | Input::Update(_, CallUpdate::Referred { .. })
             | Input::VoicemailDone(_)
             | Input::Played { .. }
             | Input::Pickup { .. }
@@ -231,6 +232,7 @@ impl Telephony {
             }
             Phase::PickedUp => {
                 if let Some(picker) = self.pickups.picker_of(call_id) {
+                    self.pickups.end(&picker);
                     let _ = self.control.send(CallCommand::Hangup { call_id: picker });
                 }
                 if let Some(Some(request)) = self.calls.remove(call_id) {

@@ -195,6 +195,9 @@ impl Telephony {
         match input {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
+            Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {
+                self.caller_referred(&call_id, &refer_to, referred_by).await
+            }
             Input::GatewayTimeout(leg) => self.gateway_timeout(&leg),
             Input::TransferUndecided(request) => self.transfer_undecided(request),
             Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),

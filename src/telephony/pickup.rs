@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use super::Telephony;
-use super::call::Phase;
+use super::call::{Phase, Transferor};
 use crate::engine::{Event, OperatorId, PickupTarget, RequestId};
 use crate::sip::{CallCommand, IncomingCall};
 
@@ -36,10 +36,18 @@ impl Pickups {
     }
 
     /// The picker's Call-ID of a picked-up call.
-    pub fn picker_of(&mut self, caller: &str) -> Option<String> {
-        let picker = self.bridged.iter().find(|(_, c)| c.as_str() == caller)?.0.clone();
-        self.bridged.remove(&picker);
-        Some(picker)
+    pub fn picker_of(&self, caller: &str) -> Option<String> {
+        Some(self.bridged.iter().find(|(_, c)| c.as_str() == caller)?.0.clone())
+    }
+
+    /// The caller's Call-ID of the call `picker` picked up.
+    pub fn picked_by(&self, picker: &str) -> Option<String> {
+        self.bridged.get(picker).cloned()
+    }
+
+    /// The picker's call leaves the picked-up call; whether it was in one.
+    pub fn end(&mut self, picker: &str) -> bool {
+        self.bridged.remove(picker).is_some()
     }
 }
 
@@ -161,6 +169,10 @@ impl Telephony {
         let Some(caller) = self.pickups.bridged.remove(call_id) else {
             return false;
         };
+        let transferor = Transferor::Picker(call_id.to_string());
+        if self.left_during_transfer(&caller, &transferor) || self.left_before_transfer(&caller, &transferor) {
+            return true;
+        }
         let _ = self.control.send(CallCommand::Hangup {
             call_id: caller.clone(),
         });

@@ -10,15 +10,16 @@
 //! the operator gets NOTIFY `503` and keeps the call. Whether the new
 //! operator becomes the customer's responsible is the engine's
 //! `ChangeResponsible` (the source queue's `transfer_changes_responsible`).
-//! A transfer asked through the API while the call is bridged ends the
-//! same way, without the NOTIFY; on a call someone picked up, the picker's
-//! call gets the BYE. (A picker's REFER is refused: REFER is taken on the
-//! legs acdd dialled.)
+//! An operator who picked the call up (`pickup.rs`) transfers it the same
+//! way with a REFER in their own call's dialog (`CallUpdate::Referred`); the
+//! NOTIFYs and the BYE then go to their call. A transfer asked through the
+//! API ends the same way, without the NOTIFY. A REFER from a caller (a
+//! trunk) gets NOTIFY `403`: only operators move calls.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::call::{Call, Phase, Purpose, leg_name};
+use super::call::{Call, Phase, Purpose, Transferor, leg_name};
 use super::inbound::{Holding, caller_number, holding, ringback_tone};
 use super::{Input, Telephony};
 use crate::channels::ChannelContext;
@@ -31,10 +32,10 @@ use crate::sip::CallCommand;
 const DECISION_WAIT: Duration = Duration::from_secs(5);
 
 /// Transfers sent to the engine and not yet taken up: request → the
-/// transferring operator's offer.
+/// operator who asked with REFER.
 #[derive(Default)]
 pub(crate) struct Transfers {
-    pending: HashMap<RequestId, OfferId>,
+    pending: HashMap<RequestId, Transferor>,
 }
 
 impl Transfers {
@@ -81,34 +82,98 @@ fn destination(config: &crate::config::Config, user: &str) -> Destination {
 }
 
 impl Telephony {
-    fn notify(&self, offer: OfferId, status: u16) {
-        let _ = self.control.send(CallCommand::Notify {
-            leg: leg_name(offer),
-            status,
-        });
+    /// A NOTIFY of the transferor's REFER with this status.
+    pub(super) fn notify(&self, transferor: &Transferor, status: u16) {
+        let command = match transferor {
+            Transferor::Operator(offer) => CallCommand::Notify {
+                leg: leg_name(*offer),
+                status,
+            },
+            Transferor::Picker(call_id) => CallCommand::NotifyCaller {
+                call_id: call_id.clone(),
+                status,
+            },
+        };
+        let _ = self.control.send(command);
+    }
+
+    /// The transferor leaves the call: their leg or picker's call gets BYE.
+    pub(super) fn release(&mut self, call_id: &str, transferor: &Transferor) {
+        match transferor {
+            Transferor::Operator(offer) => {
+                if let Some(call) = self.calls.get_mut(call_id) {
+                    call.legs.remove(offer);
+                }
+                let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(*offer) });
+            }
+            Transferor::Picker(picker) => {
+                self.pickups.end(picker);
+                let _ = self.control.send(CallCommand::Hangup {
+                    call_id: picker.clone(),
+                });
+            }
+        }
     }
 
     /// The operator of `offer` sent REFER to `refer_to`.
     pub(super) async fn referred(&mut self, offer: OfferId, refer_to: &str, referred_by: Option<String>) {
+        let transferor = Transferor::Operator(offer);
         let Some((call_id, call)) = self.calls.by_offer(offer) else {
-            self.notify(offer, 481);
+            self.notify(&transferor, 481);
             return;
         };
-        let request = match (call.phase, call.request) {
-            (Phase::Bridged(bridged), Some(request)) if bridged == offer => request,
+        match (call.phase, call.request) {
+            (Phase::Bridged(bridged), Some(request)) if bridged == offer => {
+                self.transfer_asked(call_id, request, transferor, refer_to, referred_by)
+                    .await
+            }
             _ => {
                 tracing::info!(%call_id, %offer, "REFER on a leg that is not bridged: refused");
-                self.notify(offer, 481);
-                return;
+                self.notify(&transferor, 481);
             }
+        }
+    }
+
+    /// REFER in the dialog of the inbound call `call_id`: a picker's call
+    /// moves the call they picked up; a caller may not transfer.
+    pub(super) async fn caller_referred(&mut self, call_id: &str, refer_to: &str, referred_by: Option<String>) {
+        let transferor = Transferor::Picker(call_id.to_string());
+        let Some(caller) = self.pickups.picked_by(call_id) else {
+            tracing::info!(%call_id, %refer_to, "REFER from a caller: refused");
+            self.notify(&transferor, 403);
+            return;
         };
-        if call.gateway.is_some() || self.transfers.pending.contains_key(&request) {
-            self.notify(offer, 491);
+        let request = self
+            .calls
+            .get_mut(&caller)
+            .filter(|call| call.phase == Phase::PickedUp)
+            .and_then(|call| call.request);
+        match request {
+            Some(request) => {
+                self.transfer_asked(caller, request, transferor, refer_to, referred_by)
+                    .await
+            }
+            None => self.notify(&transferor, 481),
+        }
+    }
+
+    /// The transferor of `call_id`'s `request` asked to move it to `refer_to`.
+    async fn transfer_asked(
+        &mut self,
+        call_id: String,
+        request: RequestId,
+        transferor: Transferor,
+        refer_to: &str,
+        referred_by: Option<String>,
+    ) {
+        let calling_out = self.calls.get_mut(&call_id).is_some_and(|call| call.gateway.is_some());
+        if calling_out || self.transfers.pending.contains_key(&request) {
+            self.notify(&transferor, 491);
             return;
         }
         let user = caller_number(refer_to);
         let destination = destination(&self.ctx.config.load(), &user);
-        tracing::info!(%call_id, request = request.0, %refer_to, ?destination, "transfer asked");
+        tracing::info!(%call_id, request = request.0, %refer_to, ?destination, ?transferor, "transfer asked");
         let target = match destination {
             Destination::Operator(name) => self
                 .ctx
@@ -123,24 +188,25 @@ impl Telephony {
                 .await
                 .flatten(),
             Destination::Outside(number) => {
-                if let Err(status) =
-                    self.dial_gateway(&call_id, &number, Purpose::Transfer { from: offer }, referred_by)
-                {
+                let purpose = Purpose::Transfer {
+                    from: transferor.clone(),
+                };
+                if let Err(status) = self.dial_gateway(&call_id, &number, purpose, referred_by) {
                     tracing::info!(%call_id, status, "transfer outside impossible");
-                    self.notify(offer, if status == 503 { 404 } else { status });
+                    self.notify(&transferor, if status == 503 { 404 } else { status });
                 }
                 return;
             }
             Destination::Unknown => None,
         };
         let Some(to) = target else {
-            self.notify(offer, 404);
+            self.notify(&transferor, 404);
             return;
         };
         if let Some(call) = self.calls.get_mut(&call_id) {
             call.referred_by = referred_by;
         }
-        self.transfers.pending.insert(request, offer);
+        self.transfers.pending.insert(request, transferor);
         self.ctx.engine.send(Event::Transfer { request, to });
         let loopback = self.loopback.clone();
         tokio::spawn(async move {
@@ -149,70 +215,69 @@ impl Telephony {
         });
     }
 
-    /// The engine took a transfer up (`Note::Transferred`): one the
+    /// The engine took a transfer up (`Note::Transferred`): one an
     /// operator's phone asked for with REFER, or one asked through the API
-    /// (`POST /api/v1/conversations/{id}/transfer`) while the call is bridged
-    /// with that operator. Either way the operator's leg is released and the
-    /// caller waits for the next operator; only a REFER gets a NOTIFY.
+    /// (`POST /api/v1/conversations/{id}/transfer`) while the operator talks
+    /// with the caller (bridged, or having picked the call up). Either way
+    /// the operator leaves and the caller waits for the next operator; only
+    /// a REFER gets a NOTIFY.
     pub(super) fn transferred(&mut self, request: RequestId) {
         let referred = self.transfers.pending.remove(&request);
         let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
             return;
         };
-        let offer = match (referred, self.calls.get_mut(&call_id).map(|call| call.phase)) {
-            (Some(offer), _) => offer,
-            (None, Some(Phase::Bridged(offer))) => offer,
-            (None, Some(Phase::PickedUp)) => {
-                self.picked_up_call_transferred(&call_id, request);
-                return;
-            }
+        let by_refer = referred.is_some();
+        let phase = self.calls.get_mut(&call_id).map(|call| call.phase);
+        let transferor = match (referred, phase) {
+            (Some(transferor), _) => transferor,
+            (None, Some(Phase::Bridged(offer))) => Transferor::Operator(offer),
+            (None, Some(Phase::PickedUp)) => match self.pickups.picker_of(&call_id) {
+                Some(picker) => Transferor::Picker(picker),
+                None => return,
+            },
             (None, _) => return,
         };
+        if by_refer {
+            self.notify(&transferor, 200);
+        }
+        self.release(&call_id, &transferor);
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
         };
-        call.legs.remove(&offer);
         wait_for_the_transfer(&self.ctx, &call_id, call);
-        if referred.is_some() {
-            self.notify(offer, 200);
+        match transferor {
+            Transferor::Operator(offer) => {
+                tracing::info!(%call_id, request = request.0, %offer, by_refer, "call transferred")
+            }
+            Transferor::Picker(picker) => {
+                tracing::info!(%call_id, request = request.0, %picker, by_refer, "picked-up call transferred")
+            }
         }
-        let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
-        tracing::info!(%call_id, request = request.0, %offer, by_refer = referred.is_some(), "call transferred");
-    }
-
-    /// The engine moved a call someone picked up to another operator (a
-    /// transfer through the API): the picker's call ends (BYE) and the
-    /// caller waits for the next operator, as after a transfer of a rung call.
-    fn picked_up_call_transferred(&mut self, call_id: &str, request: RequestId) {
-        let Some(picker) = self.pickups.picker_of(call_id) else {
-            return;
-        };
-        let _ = self.control.send(CallCommand::Hangup {
-            call_id: picker.clone(),
-        });
-        let Some(call) = self.calls.get_mut(call_id) else {
-            return;
-        };
-        wait_for_the_transfer(&self.ctx, call_id, call);
-        tracing::info!(%call_id, request = request.0, %picker, "picked-up call transferred");
     }
 
     /// The engine said nothing about a transfer: it refused it. The
     /// operator keeps the call, or, if they hung up meanwhile, it ends.
     pub(super) fn transfer_undecided(&mut self, request: RequestId) {
-        let Some(offer) = self.transfers.pending.remove(&request) else {
+        let Some(transferor) = self.transfers.pending.remove(&request) else {
             return;
         };
         let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
             return;
         };
-        let operator_there = self
-            .calls
-            .get_mut(&call_id)
-            .is_some_and(|call| call.legs.contains_key(&offer));
+        let operator_there = match &transferor {
+            Transferor::Operator(offer) => self
+                .calls
+                .get_mut(&call_id)
+                .is_some_and(|call| call.legs.contains_key(offer)),
+            Transferor::Picker(picker) => self.pickups.picked_by(picker).is_some(),
+        };
         if operator_there {
-            tracing::info!(request = request.0, %offer, "transfer refused by the engine: the operator keeps the call");
-            self.notify(offer, 503);
+            tracing::info!(
+                request = request.0,
+                ?transferor,
+                "transfer refused by the engine: the operator keeps the call"
+            );
+            self.notify(&transferor, 503);
             return;
         }
         tracing::info!(%call_id, request = request.0, "transfer refused by the engine and the operator gone: ending the call");
@@ -225,16 +290,18 @@ impl Telephony {
 
     /// The transferring operator hung up before the engine took the
     /// transfer up: the caller waits for it; `false` if no transfer is pending.
-    pub(super) fn left_before_transfer(&mut self, call_id: &str, offer: OfferId) -> bool {
+    pub(super) fn left_before_transfer(&mut self, call_id: &str, transferor: &Transferor) -> bool {
         let Some(call) = self.calls.get_mut(call_id) else {
             return false;
         };
         let pending = call
             .request
-            .is_some_and(|request| self.transfers.pending.get(&request) == Some(&offer));
+            .is_some_and(|request| self.transfers.pending.get(&request) == Some(transferor));
         if pending {
-            call.legs.remove(&offer);
-            tracing::info!(%call_id, %offer, "operator left while the transfer is decided");
+            if let Transferor::Operator(offer) = transferor {
+                call.legs.remove(offer);
+            }
+            tracing::info!(%call_id, ?transferor, "operator left while the transfer is decided");
         }
         pending
     }
@@ -242,23 +309,26 @@ impl Telephony {
     /// The transferring operator hung up while the call outside rings: the
     /// caller waits alone (the request closes); the call outside is now a
     /// forward, whose failure hangs the caller up.
-    pub(super) fn left_during_transfer(&mut self, call_id: &str, offer: OfferId) -> bool {
+    pub(super) fn left_during_transfer(&mut self, call_id: &str, transferor: &Transferor) -> bool {
         let Some(call) = self.calls.get_mut(call_id) else {
             return false;
         };
-        let Some(gateway) = call
-            .gateway
-            .as_mut()
-            .filter(|g| g.purpose == Purpose::Transfer { from: offer })
-        else {
+        let Some(gateway) = call.gateway.as_mut().filter(|g| {
+            g.purpose
+                == Purpose::Transfer {
+                    from: transferor.clone(),
+                }
+        }) else {
             return false;
         };
         gateway.purpose = Purpose::Forward;
-        call.legs.remove(&offer);
+        if let Transferor::Operator(offer) = transferor {
+            call.legs.remove(offer);
+        }
         call.phase = Phase::Forwarding;
         let tone = ringback_tone(&self.ctx, &call.number);
         let _ = call.media.play(call.caller, PlaySource::Ringback(tone));
-        tracing::info!(%call_id, %offer, "operator left while the transfer outside rings");
+        tracing::info!(%call_id, ?transferor, "operator left while the transfer outside rings");
         if let Some(request) = self.calls.detach_request(call_id) {
             self.ctx.engine.send(Event::Closed { request });
         }

@@ -30,6 +30,41 @@ pub(in crate::sip) struct InboundLeg {
     path: Path,
     to_tag: String,
     state: State,
+    /// The CSeq of our last request in this dialog (NOTIFY, BYE).
+    cseq: u32,
+}
+
+impl InboundLeg {
+    /// Whether an in-dialog request from the caller names this answered
+    /// dialog: its From tag is the INVITE's, its To tag ours.
+    pub(super) fn in_this_dialog(&self, request: &Request) -> bool {
+        self.state == State::Answered
+            && request.to.tag() == Some(self.to_tag.as_str())
+            && request.from.tag() == self.invite.from.tag()
+    }
+
+    /// Our next request in this dialog, without a body (`Content-Length: 0`
+    /// ends it): to the caller's Contact, our To as From, a fresh CSeq.
+    fn in_dialog(&mut self, method: &str, branch: &str, local: std::net::SocketAddr) -> String {
+        let headers = &self.invite.headers;
+        let target = headers
+            .get("contact")
+            .and_then(|c| parse_name_addr(c).ok())
+            .map(|c| c.uri_text)
+            .unwrap_or_else(|| self.invite.from.uri_text.clone());
+        let ours = headers.get("to").unwrap_or_default();
+        let theirs = headers.get("from").unwrap_or_default();
+        self.cseq += 1;
+        format!(
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{} {local};branch={branch};rport\r\nMax-Forwards: 70\r\n\
+             From: {ours};tag={}\r\nTo: {theirs}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\nUser-Agent: acdd\r\n\
+             Content-Length: 0\r\n\r\n",
+            self.path.transport().name(),
+            self.to_tag,
+            self.invite.call_id,
+            self.cseq
+        )
+    }
 }
 
 impl SipCore {
@@ -46,6 +81,7 @@ impl SipCore {
                 path,
                 to_tag,
                 state: State::Early,
+                cseq: 0,
             },
         );
     }
@@ -67,6 +103,7 @@ impl SipCore {
             } => self.dial(leg, &target, &caller, sdp, referred_by.as_deref()),
             CallCommand::DropLeg { leg } => self.drop_leg(&leg),
             CallCommand::Notify { leg, status } => self.notify_refer(&leg, status),
+            CallCommand::NotifyCaller { call_id, status } => self.notify_caller_refer(&call_id, status),
         }
     }
 
@@ -105,30 +142,14 @@ impl SipCore {
     }
 
     fn send_bye(&mut self, call_id: &str) {
-        let Some(leg) = self.inbound_legs.remove(call_id) else {
+        let Some(mut leg) = self.inbound_legs.remove(call_id) else {
             return;
         };
         let Some(local) = self.outbound.local_for(leg.path) else {
             return;
         };
-        let headers = &leg.invite.headers;
-        let target = headers
-            .get("contact")
-            .and_then(|c| parse_name_addr(c).ok())
-            .map(|c| c.uri_text)
-            .unwrap_or_else(|| leg.invite.from.uri_text.clone());
         let branch = format!("z9hG4bK-b{}", self.new_tag());
-        let ours = headers.get("to").unwrap_or_default();
-        let theirs = headers.get("from").unwrap_or_default();
-        let bytes = format!(
-            "BYE {target} SIP/2.0\r\nVia: SIP/2.0/{} {local};branch={branch};rport\r\nMax-Forwards: 70\r\n\
-             From: {ours};tag={}\r\nTo: {theirs}\r\nCall-ID: {call_id}\r\nCSeq: {} BYE\r\nUser-Agent: acdd\r\n\
-             Content-Length: 0\r\n\r\n",
-            leg.path.transport().name(),
-            leg.to_tag,
-            1
-        )
-        .into_bytes();
+        let bytes = leg.in_dialog("BYE", &branch, local).into_bytes();
         self.outbound.send(leg.path, bytes.clone());
         self.byes.start(
             branch,
@@ -138,6 +159,23 @@ impl SipCore {
             call_id.to_string(),
             Instant::now(),
         );
+    }
+
+    /// Our next request (without body) in the dialog of an answered
+    /// inbound call, with our address and the path it goes by; `None` when
+    /// the call is not answered or gone.
+    pub(super) fn inbound_request(
+        &mut self,
+        call_id: &str,
+        method: &str,
+        branch: &str,
+    ) -> Option<(String, std::net::SocketAddr, Path)> {
+        let leg = self.inbound_legs.get_mut(call_id)?;
+        if leg.state != State::Answered {
+            return None;
+        }
+        let local = self.outbound.local_for(leg.path)?;
+        Some((leg.in_dialog(method, branch, local), local, leg.path))
     }
 
     /// An ACK outside any transaction: the ACK of a 2xx we sent.

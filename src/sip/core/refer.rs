@@ -1,16 +1,18 @@
-//! REFER on a leg acdd dialled (RFC 3515 blind transfer, RFC 3892
-//! Referred-By): the operator's REFER is answered 202 and a first NOTIFY
+//! REFER (RFC 3515 blind transfer, RFC 3892 Referred-By) in an answered
+//! dialog: on a leg acdd dialled (an operator it rang) or on an inbound
+//! call (an operator who picked a call up; a trunk's REFER is refused by
+//! telephony). The REFER is answered 202 and a first NOTIFY
 //! (`message/sipfrag` `SIP/2.0 100 Trying`) goes out at once; telephony
-//! hears `LegEvent::Referred` and decides nothing here. Its
-//! `CallCommand::Notify` sends the final NOTIFY, which ends the implicit
-//! subscription. REFER elsewhere: 481 outside a dialog acdd knows (Call-ID
-//! and both tags), 403 on an inbound leg (transfers are taken from the
-//! legs acdd dialled only).
+//! hears `LegEvent::Referred` or `CallUpdate::Referred` and decides nothing
+//! here. Its `CallCommand::Notify` / `NotifyCaller` sends the final NOTIFY,
+//! which ends the implicit subscription. REFER outside a dialog acdd knows
+//! (Call-ID and both tags) gets 481; on an inbound call not yet answered, 403.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::SipCore;
-use crate::sip::calls::LegEvent;
+use crate::sip::calls::{CallUpdate, LegEvent};
 use crate::sip::transaction::key::TransactionKey;
 use crate::sip::transport::Path;
 use crate::sip::wire::name_addr::parse_name_addr;
@@ -33,14 +35,14 @@ impl SipCore {
                 .and_then(|o| o.forks.get(*index))
                 .is_some_and(|f| f.in_this_dialog(request.from.tag(), request.to.tag()))
         });
-        let Some((leg, index)) = fork.filter(|_| answered) else {
-            let code = if self.inbound_legs.contains_key(&request.call_id) {
-                403
-            } else {
-                481
-            };
-            self.simple(request, key, path, code);
-            return;
+        let inbound = self.inbound_legs.get(&request.call_id);
+        let referee = match fork.filter(|_| answered) {
+            Some((leg, index)) => Referee::Dialled { leg, index },
+            None if inbound.is_some_and(|l| l.in_this_dialog(request)) => Referee::Inbound,
+            None => {
+                self.simple(request, key, path, if inbound.is_some() { 403 } else { 481 });
+                return;
+            }
         };
         let targets: Vec<&str> = request.headers.all("refer-to").collect();
         let refer_to = match targets[..] {
@@ -53,9 +55,30 @@ impl SipCore {
         };
         let referred_by = request.headers.get("referred-by").map(str::to_string);
         self.simple(request, key, path, 202);
-        tracing::info!(%leg, %refer_to, referred_by = referred_by.as_deref().unwrap_or(""), "REFER accepted");
-        self.send_notify(&leg, index, 100);
-        self.calls.leg(&leg, LegEvent::Referred { refer_to, referred_by });
+        match referee {
+            Referee::Dialled { leg, index } => {
+                tracing::info!(%leg, %refer_to, referred_by = referred_by.as_deref().unwrap_or(""), "REFER accepted");
+                self.send_notify(&leg, index, 100);
+                self.calls.leg(&leg, LegEvent::Referred { refer_to, referred_by });
+            }
+            Referee::Inbound => {
+                let call_id = &request.call_id;
+                tracing::info!(%call_id, %refer_to, referred_by = referred_by.as_deref().unwrap_or(""), "REFER accepted");
+                self.notify_caller_refer(call_id, 100);
+                self.calls
+                    .update(call_id, CallUpdate::Referred { refer_to, referred_by });
+            }
+        }
+    }
+
+    /// A NOTIFY of a REFER in an inbound call's dialog.
+    pub(super) fn notify_caller_refer(&mut self, call_id: &str, status: u16) {
+        let branch = format!("z9hG4bK-n{}", self.new_tag());
+        let Some((head, local, path)) = self.inbound_request(call_id, "NOTIFY", &branch) else {
+            tracing::debug!(%call_id, status, "no answered call to NOTIFY");
+            return;
+        };
+        self.send_notify_request(head, local, path, status, branch, call_id.to_string());
     }
 
     /// The final NOTIFY of a REFER on `leg` (its answered fork).
@@ -78,6 +101,21 @@ impl SipCore {
         let Some(head) = fork.in_dialog("NOTIFY", &branch) else {
             return;
         };
+        let (local, path, call_id) = (fork.local, fork.path, fork.call_id.clone());
+        self.send_notify_request(head, local, path, status, branch, call_id);
+    }
+
+    /// Gives the bodiless in-dialog `head` the refer event's headers and a
+    /// sipfrag of `status`, sends it and retransmits it until answered.
+    fn send_notify_request(
+        &mut self,
+        head: String,
+        local: SocketAddr,
+        path: Path,
+        status: u16,
+        branch: String,
+        call_id: String,
+    ) {
         let state = if status < 200 {
             "active;expires=60"
         } else {
@@ -87,18 +125,24 @@ impl SipCore {
         let head = head.replace(
             "Content-Length: 0\r\n\r\n",
             &format!(
-                "Contact: <sip:acdd@{}>\r\nEvent: refer\r\nSubscription-State: {state}\r\n\
+                "Contact: <sip:acdd@{local}>\r\nEvent: refer\r\nSubscription-State: {state}\r\n\
                  Content-Type: message/sipfrag;version=2.0\r\nContent-Length: {}\r\n\r\n",
-                fork.local,
                 body.len()
             ),
         );
         let bytes = format!("{head}{body}").into_bytes();
-        let (path, call_id) = (fork.path, fork.call_id.clone());
         self.outbound.send(path, bytes.clone());
         self.byes
             .start(branch, bytes, path, NOTIFY_TIMEOUT, call_id, Instant::now());
     }
+}
+
+/// Whose dialog a REFER came in.
+enum Referee {
+    /// An answered fork of a leg acdd dialled.
+    Dialled { leg: String, index: usize },
+    /// The inbound call of the REFER's Call-ID.
+    Inbound,
 }
 
 #[cfg(test)]
