@@ -278,6 +278,18 @@ fn an_operator_hanging_up_ends_the_call_for_the_caller() {
 }
 
 #[test]
+fn requests_in_a_record_routed_dialog_follow_its_route_set() {
+    let (dir, acdd) = start("tel-record-route");
+    // Proxies on both sides asked to stay on the path: the caller's 180 and
+    // 200 repeat its Record-Route, the operator gets an ACK with its route
+    // set reversed, and the caller gets the BYE with its route set.
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_record_routed");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call_record_routed", "+4930444444");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+}
+
+#[test]
 fn ring_all_with_two_answers_bridges_one_and_hangs_up_the_late_one() {
     let (dir, acdd) = start("tel-ring-all-race");
     let alice = Phone::start(&dir.0, &acdd, "alice", "operator_race");

@@ -11,6 +11,7 @@ use crate::sip::calls::{CallCommand, CallUpdate};
 use crate::sip::transaction::key::TransactionKey;
 use crate::sip::transport::Path;
 use crate::sip::wire::name_addr::parse_name_addr;
+use crate::sip::wire::route::route_lines;
 use crate::sip::wire::{Request, ResponseBuilder, reason_phrase};
 
 /// How long a BYE we send may go unanswered.
@@ -44,7 +45,8 @@ impl InboundLeg {
     }
 
     /// Our next request in this dialog, without a body (`Content-Length: 0`
-    /// ends it): to the caller's Contact, our To as From, a fresh CSeq.
+    /// ends it): to the caller's Contact, our To as From, a fresh CSeq, the
+    /// INVITE's Record-Route as the route set (in order: we are the UAS).
     fn in_dialog(&mut self, method: &str, branch: &str, local: std::net::SocketAddr) -> String {
         let headers = &self.invite.headers;
         let target = headers
@@ -57,9 +59,10 @@ impl InboundLeg {
         self.cseq += 1;
         format!(
             "{method} {target} SIP/2.0\r\nVia: SIP/2.0/{} {local};branch={branch};rport\r\nMax-Forwards: 70\r\n\
-             From: {ours};tag={}\r\nTo: {theirs}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\nUser-Agent: acdd\r\n\
+             {}From: {ours};tag={}\r\nTo: {theirs}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\nUser-Agent: acdd\r\n\
              Content-Length: 0\r\n\r\n",
             self.path.transport().name(),
+            route_lines(headers.elements("record-route")),
             self.to_tag,
             self.invite.call_id,
             self.cseq
@@ -126,6 +129,12 @@ impl SipCore {
             };
             let transport = leg.path.transport().name().to_ascii_lowercase();
             response = response.header("Contact", &format!("<{scheme}:acdd@{local};transport={transport}>"));
+        }
+        if status < 300 {
+            // The dialog's route set goes back to the caller (RFC 3261 §12.1.1).
+            for route in leg.invite.headers.all("record-route") {
+                response = response.header("Record-Route", route);
+            }
         }
         if let Some(sdp) = sdp {
             response = response.body("application/sdp", sdp);

@@ -16,6 +16,7 @@ use crate::sip::stats::{Direction, Ending};
 use crate::sip::transport::Path;
 use crate::sip::wire::Response;
 use crate::sip::wire::name_addr::parse_name_addr;
+use crate::sip::wire::route::route_lines;
 use crate::sip::wire::uri::{Uri, parse_uri};
 
 /// How long an INVITE may go without a final answer (the engine's offer
@@ -46,6 +47,9 @@ pub(super) struct Fork {
     state: ForkState,
     /// The CSeq of the last request acdd sent in this dialog.
     cseq: u32,
+    /// The dialog's route set (the 2xx's Record-Route, reversed): Route
+    /// headers of the requests in it. Empty before the answer.
+    routes: Vec<String>,
 }
 
 #[derive(Default)]
@@ -117,10 +121,11 @@ impl Fork {
 
     fn request(&self, method: &str, uri: &str, branch: &str, to: &str, cseq: u32) -> String {
         format!(
-            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\nFrom: {}\r\n\
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/{} {};branch={branch};rport\r\nMax-Forwards: 70\r\n{}From: {}\r\n\
              To: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nUser-Agent: acdd\r\nContent-Length: 0\r\n\r\n",
             self.path.transport().name(),
             self.local,
+            route_lines(self.routes.iter().map(String::as_str)),
             self.from,
             self.call_id
         )
@@ -175,6 +180,7 @@ impl SipCore {
                 from,
                 state: ForkState::Ringing,
                 cseq: 1,
+                routes: Vec::new(),
             };
             let head = fork.request("INVITE", &fork.target, &branch, &fork.to, 1);
             let head = head.replace(
@@ -292,6 +298,7 @@ impl SipCore {
             ForkState::Ringing => {}
         }
         let target = response.contact.clone().unwrap_or_else(|| fork.target.clone());
+        fork.routes = response.record_route.iter().rev().cloned().collect();
         let ack_branch = format!("z9hG4bK-a{}", fork.branch);
         let ack = fork.request("ACK", &target, &ack_branch, &response.to, 1).into_bytes();
         self.outbound.send(fork.path, ack.clone());

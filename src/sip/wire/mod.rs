@@ -1,5 +1,5 @@
 //! The wire format: reading and checking received messages (requests and the
-//! responses to ours), framing streams, writing responses, and (through
+//! responses to ours), framing streams, writing responses and route sets, and (through
 //! rsipstack) building our own OPTIONS. Nothing here does I/O or keeps state.
 
 pub mod framing;
@@ -8,6 +8,7 @@ pub mod name_addr;
 pub mod outgoing;
 pub mod parse;
 pub mod response;
+pub mod route;
 pub mod uri;
 pub mod via;
 

@@ -43,6 +43,9 @@ pub struct Response {
     pub call_id: String,
     pub to: String,
     pub contact: Option<String>,
+    /// The Record-Route elements as received (a 2xx's: the dialog's route
+    /// set, reversed).
+    pub record_route: Vec<String>,
     pub body: Vec<u8>,
 }
 
@@ -221,6 +224,7 @@ fn parse_response<'a>(
             .next()
             .and_then(|c| parse_name_addr(c).ok())
             .map(|c| c.uri_text),
+        record_route: headers.elements("record-route").map(str::to_string).collect(),
         body: body(&headers, after_head)?,
     })
 }
