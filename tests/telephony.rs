@@ -278,6 +278,22 @@ fn an_operator_hanging_up_ends_the_call_for_the_caller() {
 }
 
 #[test]
+fn re_invites_hold_resume_and_refresh_a_bridged_call() {
+    let (dir, acdd) = start("tel-reinvite");
+    // The operator's phone holds (sendonly → acdd answers recvonly) and
+    // resumes; the trunk refreshes its session with the same SDP. Both get
+    // 200 with acdd's SDP, ACK, and the call goes on until alice hangs up.
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_hold");
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call_reinvite", "+4930444444");
+    assert!(ok, "SIPp caller failed:\n{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    assert!(acdd.wait_for_log(&["operator hung up"], Duration::from_secs(15)));
+    let log = acdd.log_text();
+    assert_eq!(log.matches("leg's re-INVITE answered").count(), 2, "{log}");
+    assert_eq!(log.matches("caller's re-INVITE answered").count(), 1, "{log}");
+}
+
+#[test]
 fn requests_in_a_record_routed_dialog_follow_its_route_set() {
     let (dir, acdd) = start("tel-record-route");
     // Proxies on both sides asked to stay on the path: the caller's 180 and

@@ -50,6 +50,10 @@ pub enum CallUpdate {
         refer_to: String,
         referred_by: Option<String>,
     },
+    /// A re-INVITE in the answered call (hold, resume, a session refresh):
+    /// its SDP offer, empty if it has none. Telephony answers with
+    /// `CallCommand::AnswerReoffer` (`ReofferDialog::Caller`).
+    Reoffered { sdp: Vec<u8> },
 }
 
 /// What became of an operator leg telephony dialled (`CallCommand::Dial`).
@@ -71,6 +75,18 @@ pub enum LegEvent {
         /// The Referred-By header as sent (RFC 3892), if any.
         referred_by: Option<String>,
     },
+    /// A re-INVITE on the answered leg: its SDP offer, empty if it has none.
+    /// Telephony answers with `CallCommand::AnswerReoffer` (`ReofferDialog::Leg`).
+    Reoffered { sdp: Vec<u8> },
+}
+
+/// Whose dialog a re-INVITE came in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReofferDialog {
+    /// The inbound call of this Call-ID (a caller or a picker).
+    Caller(String),
+    /// The answered fork of the leg acdd dialled (an operator or the gateway).
+    Leg(String),
 }
 
 /// Whom a `CallCommand::Dial` rings.
@@ -118,6 +134,13 @@ pub enum CallCommand {
     Notify { leg: String, status: u16 },
     /// The same for a REFER the caller of this answered inbound call sent.
     NotifyCaller { call_id: String, status: u16 },
+    /// The final answer to a re-INVITE (`CallUpdate::Reoffered`,
+    /// `LegEvent::Reoffered`): 2xx with the media's SDP answer, or 488.
+    AnswerReoffer {
+        dialog: ReofferDialog,
+        status: u16,
+        sdp: Option<Vec<u8>>,
+    },
     /// Stop a leg: CANCEL while it rings, BYE once answered.
     DropLeg { leg: String },
 }

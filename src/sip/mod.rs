@@ -23,7 +23,7 @@ pub mod wire;
 pub use auth::digest::DigestAlgorithm;
 pub use calls::{
     CallCommand, CallControl, CallUpdate, CallVerdict, Caller, DialTarget, IncomingCall, IncomingCalls, LegEvent,
-    NoTelephony,
+    NoTelephony, ReofferDialog,
 };
 pub use cidr::Cidr;
 pub use service::SipService;

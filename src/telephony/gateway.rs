@@ -98,6 +98,7 @@ impl Telephony {
                 });
                 self.calls.remove(&call_id);
             }
+            LegEvent::Reoffered { sdp } => self.leg_reoffered(leg, &sdp),
             // Transfers are taken from operators only.
             LegEvent::Referred { .. } => {
                 let _ = self.control.send(CallCommand::Notify {

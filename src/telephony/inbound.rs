@@ -139,7 +139,7 @@ impl Telephony {
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
             Input::Leg(..)
-            | Input::Update(_, CallUpdate::Referred { .. })
+            | Input::Update(_, CallUpdate::Referred { .. } | CallUpdate::Reoffered { .. })
             | Input::VoicemailDone(_)
             | Input::Played { .. }
             | Input::Pickup { .. }

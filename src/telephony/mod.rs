@@ -4,8 +4,8 @@
 //! engine's phone actions through the core's `CallControl`: the caller's leg
 //! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`),
 //! missed calls (`missed.rs`, with greetings and announcements in
-//! `announce.rs`), calls out through the gateway (`gateway.rs`) and REFER
-//! transfers (`transfer.rs`). It translates; the engine decides.
+//! `announce.rs`), calls out through the gateway (`gateway.rs`), REFER
+//! transfers (`transfer.rs`) and re-INVITEs (`reoffer.rs`). It translates; the engine decides.
 
 mod announce;
 mod bridge;
@@ -15,6 +15,7 @@ mod gateway;
 mod inbound;
 mod missed;
 mod pickup;
+mod reoffer;
 mod ring;
 mod transfer;
 
@@ -195,6 +196,7 @@ impl Telephony {
         match input {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
+            Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {
                 self.caller_referred(&call_id, &refer_to, referred_by).await
             }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use super::Telephony;
 use super::call::{Phase, Transferor};
 use crate::engine::{Event, OperatorId, PickupTarget, RequestId};
+use crate::media::LegId;
 use crate::sip::{CallCommand, IncomingCall};
 
 /// The group pickup code.
@@ -26,8 +27,9 @@ pub(crate) fn is_pickup(number: &str) -> bool {
 pub(crate) struct Pickups {
     /// Pickup INVITEs waiting for the engine, by picker.
     waiting: HashMap<OperatorId, IncomingCall>,
-    /// Answered pickup legs: picker's Call-ID → caller's Call-ID.
-    bridged: HashMap<String, String>,
+    /// Answered pickup legs: picker's Call-ID → caller's Call-ID and the
+    /// picker's media leg in the caller's session.
+    bridged: HashMap<String, (String, LegId)>,
 }
 
 impl Pickups {
@@ -37,12 +39,17 @@ impl Pickups {
 
     /// The picker's Call-ID of a picked-up call.
     pub fn picker_of(&self, caller: &str) -> Option<String> {
-        Some(self.bridged.iter().find(|(_, c)| c.as_str() == caller)?.0.clone())
+        Some(self.bridged.iter().find(|(_, (c, _))| c.as_str() == caller)?.0.clone())
     }
 
     /// The caller's Call-ID of the call `picker` picked up.
     pub fn picked_by(&self, picker: &str) -> Option<String> {
-        self.bridged.get(picker).cloned()
+        self.bridged.get(picker).map(|(caller, _)| caller.clone())
+    }
+
+    /// The picker's media leg in the picked-up call's session.
+    pub fn picker_leg(&self, picker: &str) -> Option<LegId> {
+        self.bridged.get(picker).map(|(_, leg)| *leg)
     }
 
     /// The picker's call leaves the picked-up call; whether it was in one.
@@ -117,10 +124,10 @@ impl Telephony {
             let picker_sdp = call.media.local_sdp(leg)?;
             let caller_sdp = call.media.local_sdp(call.caller)?;
             call.media.bridge(call.caller, leg)?;
-            Ok((picker_sdp, caller_sdp))
+            Ok((picker_sdp, caller_sdp, leg))
         });
         match joined {
-            Ok((picker_sdp, caller_sdp)) => {
+            Ok((picker_sdp, caller_sdp, leg)) => {
                 call.phase = Phase::PickedUp;
                 call.answered = true;
                 tracing::info!(%call_id, request = request.0, picker = %picker.call_id, "call picked up");
@@ -136,7 +143,7 @@ impl Telephony {
                         sdp: Some(caller_sdp),
                     });
                 }
-                self.pickups.bridged.insert(picker.call_id, call_id.to_string());
+                self.pickups.bridged.insert(picker.call_id, (call_id.to_string(), leg));
             }
             Err(error) => {
                 tracing::warn!(%call_id, %error, "pickup cannot be bridged: ending the call");
@@ -166,7 +173,7 @@ impl Telephony {
             self.pickups.waiting.remove(&operator);
             return true;
         }
-        let Some(caller) = self.pickups.bridged.remove(call_id) else {
+        let Some((caller, _)) = self.pickups.bridged.remove(call_id) else {
             return false;
         };
         let transferor = Transferor::Picker(call_id.to_string());

@@ -116,6 +116,7 @@ impl Telephony {
             }
             LegEvent::Ended => self.operator_hung_up(offer),
             LegEvent::Referred { refer_to, referred_by } => self.referred(offer, &refer_to, referred_by).await,
+            LegEvent::Reoffered { sdp } => self.leg_reoffered(leg, &sdp),
         }
     }
 }

@@ -107,6 +107,7 @@ impl SipCore {
             CallCommand::DropLeg { leg } => self.drop_leg(&leg),
             CallCommand::Notify { leg, status } => self.notify_refer(&leg, status),
             CallCommand::NotifyCaller { call_id, status } => self.notify_caller_refer(&call_id, status),
+            CallCommand::AnswerReoffer { dialog, status, sdp } => self.answer_reoffer(&dialog, status, sdp),
         }
     }
 
@@ -117,18 +118,12 @@ impl SipCore {
         if leg.state != State::Early || !(101..700).contains(&status) {
             return;
         }
-        let local = self.outbound.local_for(leg.path);
+        let contact = self.outbound.contact_for(leg.path);
         let mut response = ResponseBuilder::new(&leg.invite.headers, status, reason_phrase(status), &leg.to_tag);
         if status < 300
-            && let Some(local) = local
+            && let Some(contact) = contact
         {
-            let scheme = if leg.path.transport() == crate::sip::transport::Transport::Tls {
-                "sips"
-            } else {
-                "sip"
-            };
-            let transport = leg.path.transport().name().to_ascii_lowercase();
-            response = response.header("Contact", &format!("<{scheme}:acdd@{local};transport={transport}>"));
+            response = response.header("Contact", &contact);
         }
         if status < 300 {
             // The dialog's route set goes back to the caller (RFC 3261 §12.1.1).
@@ -189,6 +184,9 @@ impl SipCore {
 
     /// An ACK outside any transaction: the ACK of a 2xx we sent.
     pub(super) fn dialog_ack(&mut self, request: &Request, path: Path) {
+        if self.reoffer_ack(request, path) {
+            return;
+        }
         let Some(leg) = self.inbound_legs.get(&request.call_id) else {
             return;
         };

@@ -1,4 +1,5 @@
-//! INVITE: content the telephony layer can use (SDP), a caller that is a
+//! INVITE: content the telephony layer can use (SDP), then a re-INVITE in a
+//! dialog goes to `reinvite.rs`; else a caller that is a
 //! trunk (by source or credentials) or an authenticated operator, then the
 //! call goes through the `IncomingCalls` seam: a final answer at once, or
 //! `Pending` (kept in `dialogs.rs` until telephony answers). A trunk's
@@ -46,10 +47,6 @@ fn media_type(value: &str) -> String {
 
 impl SipCore {
     pub(super) fn invite(&mut self, request: &Request, key: &TransactionKey, path: Path) {
-        if request.to.tag().is_some() {
-            self.simple(request, key, path, 481);
-            return;
-        }
         let content_type = request.headers.get("content-type").map(media_type);
         if !request.body.is_empty()
             && !matches!(
@@ -76,6 +73,10 @@ impl SipCore {
                 .header("Warning", "399 acdd \"answers carry application/sdp only\"")
                 .build();
             self.reply(key, path, 406, bytes);
+            return;
+        }
+        if request.to.tag().is_some() {
+            self.reinvite(request, key, path);
             return;
         }
         let caller = match self.trunks.by_source(path.peer().ip()) {

@@ -11,6 +11,7 @@ mod outbound;
 mod reconfigure;
 mod refer;
 mod register;
+mod reinvite;
 mod upkeep;
 
 use std::collections::HashMap;
@@ -62,6 +63,8 @@ pub struct SipCore {
     pub(super) usernames: HashMap<String, String>,
     /// Inbound calls telephony is handling, by Call-ID.
     pub(super) inbound_legs: HashMap<String, dialogs::InboundLeg>,
+    /// Re-INVITEs in answered dialogs, open or awaiting their ACK, by Call-ID.
+    pub(super) reoffers: HashMap<String, reinvite::Reoffer>,
     /// BYEs, CANCELs and NOTIFYs we sent, by branch; the purpose is the Call-ID.
     pub(super) byes: ClientTransactions<String>,
     /// INVITEs we sent to operators, by branch; the purpose is the fork's Call-ID.
@@ -110,6 +113,7 @@ impl SipCore {
             trunks,
             calls,
             inbound_legs: HashMap::new(),
+            reoffers: HashMap::new(),
             byes: ClientTransactions::default(),
             invites: ClientTransactions::default(),
             outbound_legs: HashMap::new(),

@@ -21,6 +21,7 @@ impl SipCore {
         self.verifier.prune(unix);
         self.throttle.prune(now);
         self.flood.prune(now);
+        self.prune_reoffers(now);
         if self.bindings_dirty {
             self.save_bindings();
         }

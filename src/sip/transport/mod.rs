@@ -137,4 +137,16 @@ impl Outbound {
             Path::Tcp { tls: true, .. } => self.tls_local,
         }
     }
+
+    /// acdd's Contact for a dialog on `path` (its 2xx to an INVITE).
+    pub fn contact_for(&self, path: Path) -> Option<String> {
+        let local = self.local_for(path)?;
+        let scheme = if path.transport() == Transport::Tls {
+            "sips"
+        } else {
+            "sip"
+        };
+        let transport = path.transport().name().to_ascii_lowercase();
+        Some(format!("<{scheme}:acdd@{local};transport={transport}>"))
+    }
 }
