@@ -1117,10 +1117,25 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
     assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
     // The caller speaks for 2 s while counting what comes back: baresip's
     // 440 Hz sine, relayed by acdd (nothing else plays to a bridged caller).
+    let (heard, tones) = speak_and_listen(&media, port, 0..100);
+    assert!(
+        heard >= 50 && tones >= 50,
+        "baresip's audio reached the caller through acdd: {heard} PCMU packets, {tones} with a tone\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
+}
+
+/// Sends a PCMU packet every ~20 ms from the caller's `media` socket to
+/// acdd's `port` (sequence numbers `sequences`) and counts what comes back:
+/// PCMU packets, and those whose samples vary (a tone, not silence).
+fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops::Range<u16>) -> (u32, u32) {
     media.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
     let (mut heard, mut tones) = (0, 0);
     let mut buffer = [0u8; 2048];
-    for sequence in 0..100u16 {
+    for sequence in sequences {
         media
             .send_to(&pcmu_packet(sequence, 0xff), ("127.0.0.1", port))
             .unwrap();
@@ -1136,14 +1151,53 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
             }
         }
     }
+    (heard, tones)
+}
+
+#[test]
+fn a_baresip_operator_holds_and_resumes_the_caller_with_re_invites() {
+    let _alias = common::baresip::LoopbackAlias::ensure();
+    let (dir, acdd) = start("tel-baresip-hold");
+    let phone = common::baresip::Baresip::start(&dir.0, &acdd, "alice", 30);
     assert!(
-        heard >= 50 && tones >= 50,
-        "baresip's audio reached the caller through acdd: {heard} PCMU packets, {tones} with a tone\n{}\n{}",
+        acdd.wait_for_log(
+            &["registration changed", "alice", "contacts=1"],
+            Duration::from_secs(15)
+        ),
+        "baresip did not register:\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
+    let (_, before) = speak_and_listen(&media, port, 0..20);
+    // alice presses hold: baresip re-INVITEs, acdd answers from the media.
+    let held = phone.command("hold");
+    assert!(
+        acdd.wait_for_log(&["leg's re-INVITE answered", "status=200"], Duration::from_secs(10)),
+        "hold: {held}\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    let _ = speak_and_listen(&media, port, 20..30);
+    let resumed = phone.command("resume");
+    let answered = || acdd.log_text().matches("leg's re-INVITE answered").count();
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while answered() < 2 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(answered(), 2, "resume: {resumed}\n{}\n{}", phone.log(), acdd.log_text());
+    assert!(!acdd.log_text().contains("re-INVITE refused"), "{}", acdd.log_text());
+    // Back from hold, alice's tone reaches the caller again.
+    let (_, after) = speak_and_listen(&media, port, 30..60);
+    assert!(
+        before >= 10 && after >= 15,
+        "tone packets before hold {before}, after resume {after}\n{}\n{}",
         phone.log(),
         acdd.log_text()
     );
     assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
-    assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
 }
 
 /// The RTP port in the SDP of the first INVITE in the SIPp message trace in `dir`.
