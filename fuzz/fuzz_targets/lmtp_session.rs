@@ -33,7 +33,11 @@ fuzz_target!(|data: &[u8]| {
     let mut rest = stream;
     while !rest.is_empty() {
         let limit = dialogue.line_limit() as usize;
-        let end = rest.iter().position(|&b| b == b'\n').map(|i| i + 1).unwrap_or(rest.len());
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(rest.len());
         let line = &rest[..end];
         rest = &rest[end..];
         let input = if line.len() > limit || !line.ends_with(b"\n") {
@@ -44,7 +48,10 @@ fuzz_target!(|data: &[u8]| {
         match dialogue.input(input, &desk) {
             Step::Continue => assert!(dialogue.in_data()),
             Step::Reply(text) => {
-                assert!(text.len() >= 3 && text.as_bytes()[..3].iter().all(u8::is_ascii_digit), "{text}");
+                assert!(
+                    text.len() >= 3 && text.as_bytes()[..3].iter().all(u8::is_ascii_digit),
+                    "{text}"
+                );
             }
             Step::Close(text) => {
                 assert!(text.starts_with("221") || text.starts_with("421"), "{text}");

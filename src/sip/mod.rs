@@ -26,5 +26,7 @@ pub use calls::{
     NoTelephony, ReofferDialog,
 };
 pub use cidr::Cidr;
+#[doc(hidden)]
+pub use core::harness::{CoreHarness, Heard};
 pub use service::SipService;
 pub use settings::SipSettings;

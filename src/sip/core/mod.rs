@@ -6,6 +6,7 @@
 mod authenticate;
 mod dialogs;
 mod dispatch;
+pub mod harness;
 mod invite;
 mod outbound;
 mod reconfigure;
@@ -73,6 +74,9 @@ pub struct SipCore {
     pub(super) outbound_legs: HashMap<String, outbound::OutboundLeg>,
     pub(super) forks: outbound::ForkIndex,
     pub(super) stats: SipStats,
+    /// Tags without the clock's nanoseconds (the fuzzing harness: the same
+    /// inputs give the same tags).
+    pub(super) fixed_tags: bool,
 }
 
 /// Seconds since the Unix epoch.
@@ -121,6 +125,7 @@ impl SipCore {
             serial: 0,
             next_qualify,
             stats: SipStats::default(),
+            fixed_tags: false,
         }
     }
 
@@ -259,10 +264,13 @@ impl SipCore {
     /// A tag or branch suffix unique within this process.
     pub(super) fn new_tag(&mut self) -> String {
         self.serial += 1;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        let nanos = match self.fixed_tags {
+            true => 0,
+            false => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0),
+        };
         format!("{:x}{:05x}", self.serial, nanos & 0xfffff)
     }
 
