@@ -256,6 +256,41 @@ fn a_caller_cancelling_while_an_operator_rings_cancels_the_operator_leg() {
 }
 
 #[test]
+fn an_operator_behind_nat_is_rung_where_it_registered_from() {
+    let (dir, acdd) = start("tel-nat");
+    // alice's phone sits behind NAT: it registers its private address, which
+    // acdd cannot reach, from the address its NAT gives it (here this socket).
+    let mut phone = SipClient::udp(acdd.udp);
+    let reply = phone.register(
+        "alice",
+        "alice-secret",
+        Some("<sip:alice@10.20.30.40:5060>"),
+        None,
+        acdd::sip::DigestAlgorithm::Md5,
+    );
+    assert_eq!(reply.code, 200, "{}", reply.raw);
+    std::thread::scope(|scope| {
+        // `desk` rings alice first; the caller gives up after a second.
+        let caller = scope.spawn(|| sipp_call(&dir.0, &acdd, "trunk_cancel", "+4930444444"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let mut invite = None;
+        while invite.is_none() && std::time::Instant::now() < deadline {
+            if let Some(bytes) = phone.receive(Duration::from_millis(500)) {
+                let text = String::from_utf8_lossy(&bytes).to_string();
+                if text.starts_with("INVITE ") {
+                    invite = Some(text);
+                }
+            }
+        }
+        let invite =
+            invite.unwrap_or_else(|| panic!("no INVITE came where alice registered from\n{}", acdd.log_text()));
+        assert!(invite.starts_with("INVITE sip:alice@10.20.30.40:5060 "), "{invite}");
+        let (ok, output) = caller.join().unwrap();
+        assert!(ok, "SIPp cancelling caller failed:\n{output}\n{}", acdd.log_text());
+    });
+}
+
+#[test]
 fn ring_all_bridges_the_first_answer_and_cancels_the_other_phone() {
     let (dir, acdd) = start("tel-ring-all");
     let alice = Phone::start(&dir.0, &acdd, "alice", "operator_answer");

@@ -63,12 +63,19 @@ pub(in crate::sip) struct OutboundLeg {
 pub(in crate::sip) type ForkIndex = HashMap<String, (String, usize)>;
 
 /// Over UDP a contact with a literal address is reached at that address
-/// (RFC 3261 §8.1.2); otherwise, and over connections, where it registered from.
+/// (RFC 3261 §8.1.2); otherwise, and over connections, where it registered
+/// from. A phone behind NAT registers a private address (RFC 1918, shared
+/// 100.64/10, link-local, IPv6 ULA) that acdd cannot reach: when the
+/// REGISTER came from another address, the phone is reached there, through
+/// the mapping its NAT keeps open (as Asterisk's `rewrite_contact` does).
 fn contact_path(uri: &str, path: Path) -> Path {
-    let Path::Udp { socket, .. } = path else { return path };
+    let Path::Udp { socket, peer: source } = path else {
+        return path;
+    };
     let Ok(Uri::Sip(sip)) = parse_uri(uri) else { return path };
     let host = sip.host.trim_start_matches('[').trim_end_matches(']');
     match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if is_private(ip) && ip != source.ip() => path,
         Ok(ip)
             if sip
                 .param("transport")
@@ -81,6 +88,20 @@ fn contact_path(uri: &str, path: Path) -> Path {
             }
         }
         _ => path,
+    }
+}
+
+/// An address that only means something inside its own network.
+fn is_private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private() || v4.is_link_local() || (a == 100 && (b & 0xc0) == 64)
+        }
+        std::net::IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -413,5 +434,54 @@ impl SipCore {
         self.forget_if_done(&leg);
         self.calls.leg(&leg, LegEvent::Ended);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn udp(peer: &str) -> Path {
+        Path::Udp {
+            socket: 0,
+            peer: peer.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_contact_is_reached_at_its_address_unless_it_is_private_behind_nat() {
+        let registered_from = udp("203.0.113.5:40312");
+        // A public (or loopback) literal address: there, as RFC 3261 says.
+        assert_eq!(
+            contact_path("sip:alice@198.51.100.7:5062", registered_from),
+            udp("198.51.100.7:5062")
+        );
+        // A private one seen from elsewhere: where the REGISTER came from.
+        for private in [
+            "sip:alice@192.168.1.20:5060",
+            "sip:alice@10.0.0.8",
+            "sip:alice@100.64.1.1",
+            "sip:alice@[fd00::5]:5060",
+        ] {
+            assert_eq!(contact_path(private, registered_from), registered_from, "{private}");
+        }
+        // A private one the REGISTER came from itself (same LAN): its port.
+        assert_eq!(
+            contact_path("sip:alice@192.168.1.20:5070", udp("192.168.1.20:5070")),
+            udp("192.168.1.20:5070")
+        );
+        assert_eq!(
+            contact_path("sip:alice@192.168.1.20:5062", udp("192.168.1.20:5070")),
+            udp("192.168.1.20:5062")
+        );
+        // Names and TCP: where it registered from.
+        assert_eq!(
+            contact_path("sip:alice@phone.example", registered_from),
+            registered_from
+        );
+        assert_eq!(
+            contact_path("sip:alice@198.51.100.7;transport=tcp", registered_from),
+            registered_from
+        );
     }
 }
