@@ -1011,26 +1011,44 @@ fn evenly_gives_the_next_call_to_the_operator_after_the_last_one() {
 }
 
 #[test]
-fn a_call_from_an_operator_to_anything_but_a_pickup_code_gets_480() {
+fn an_operator_dialling_neither_a_colleague_nor_a_pickup_code_is_refused() {
     let (dir, acdd) = start("tel-operator-call");
     // The trunk is 127.0.0.1 here, so bob authenticates from 127.0.0.2.
-    for (number, name) in [
-        ("+4930111111", "routed"),
-        ("+4930999999", "unrouted"),
-        ("102", "extension"),
+    for (number, name, status) in [
+        ("+4930111111", "routed", 404),
+        ("+4930999999", "unrouted", 404),
+        ("102", "own-extension", 486),
     ] {
         let output = dial_as(&dir.0, &acdd, "operator_refused", number, "bob", "127.0.0.2", name);
-        assert_succeeded(&format!("bob dialling {number} gets 480"), &output, &acdd);
+        assert_succeeded(&format!("bob dialling {number}"), &output, &acdd);
+        assert!(
+            acdd.wait_for_log(
+                &["operator's call refused", &format!("number={number} status={status}")],
+                Duration::from_secs(5)
+            ),
+            "{}",
+            acdd.log_text()
+        );
     }
-    assert_eq!(
-        acdd.log_text()
-            .matches("calls from operators are not carried yet")
-            .count(),
-        3,
-        "{}",
-        acdd.log_text()
-    );
     assert!(!acdd.log_text().contains("call queued"));
+}
+
+#[test]
+fn an_operator_calls_a_colleague_by_extension() {
+    let dir = TestDir::new("tel-internal");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    // erin answers, talks a second and hangs up; dave, calling her
+    // extension, hears 180, gets 200 with acdd's SDP and then acdd's BYE.
+    let erin = Phone::start(&dir.0, &acdd, "erin", "operator_hangup");
+    let dave = dial_as(&dir.0, &acdd, "picker", "105", "dave", "127.0.0.1", "dave");
+    assert_succeeded("dave's call to 105", &dave, &acdd);
+    assert_finished(erin, &acdd);
+    let log = acdd.log_text();
+    assert!(log.contains("internal call bridged"), "{log}");
+    assert!(!log.contains("call queued"), "an internal call is no request:\n{log}");
+    // Nobody has extension 109; dave's own is 104.
+    let nobody = dial_as(&dir.0, &acdd, "operator_refused", "109", "dave", "127.0.0.1", "nobody");
+    assert_succeeded("dave's call to 109", &nobody, &acdd);
 }
 
 /// `seconds` of a 440 Hz tone as a µ-law WAV in `dir`.
@@ -1167,14 +1185,24 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
 /// acdd's `port` (sequence numbers `sequences`) and counts what comes back:
 /// PCMU packets, and those whose samples vary (a tone, not silence).
 fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops::Range<u16>) -> (u32, u32) {
-    media.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
     let (mut heard, mut tones) = (0, 0);
     let mut buffer = [0u8; 2048];
     for sequence in sequences {
         media
             .send_to(&pcmu_packet(sequence, 0xff), ("127.0.0.1", port))
             .unwrap();
-        while let Ok((n, from)) = media.recv_from(&mut buffer) {
+        // Listen for the rest of this packet's 20 ms (RTP keeps coming, so
+        // a plain read timeout would never run out).
+        let until = std::time::Instant::now() + Duration::from_millis(20);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            media.set_read_timeout(Some(left)).unwrap();
+            let Ok((n, from)) = media.recv_from(&mut buffer) else {
+                break;
+            };
             assert_eq!(from.port(), port, "RTP comes from acdd's port for the caller");
             if n > 12 && buffer[1] & 0x7f == 0 {
                 heard += 1;

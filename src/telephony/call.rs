@@ -36,6 +36,9 @@ pub(crate) enum Phase {
 pub(crate) enum Purpose {
     /// The caller's only leg: its failure hangs the caller up.
     Forward,
+    /// An operator's call to a colleague (`internal.rs`): the colleague's
+    /// leg; its failure status is the calling phone's answer.
+    Internal,
     /// A transfer outside by an operator still talking with the caller:
     /// failure keeps them talking (and NOTIFYs the operator).
     Transfer { from: Transferor },

@@ -47,6 +47,23 @@ impl Telephony {
         referred_by: Option<String>,
     ) -> Result<(), u16> {
         let (address, ring) = self.gateway().ok_or(503u16)?;
+        let target = DialTarget::Gateway {
+            address,
+            uri: gateway_uri(to, address),
+        };
+        self.dial_out(call_id, target, ring, purpose, referred_by)
+    }
+
+    /// Dials `target` as the call's one leg beside the caller (the gateway,
+    /// or a colleague's phones for an internal call), ringing at most `ring`.
+    pub(super) fn dial_out(
+        &mut self,
+        call_id: &str,
+        target: DialTarget,
+        ring: Duration,
+        purpose: Purpose,
+        referred_by: Option<String>,
+    ) -> Result<(), u16> {
         self.gateway_serial += 1;
         let name = format!("acdd-g{}", self.gateway_serial);
         let call = self.calls.get_mut(call_id).ok_or(481u16)?;
@@ -63,10 +80,7 @@ impl Telephony {
         });
         let _ = self.control.send(CallCommand::Dial {
             leg: name.clone(),
-            target: DialTarget::Gateway {
-                address,
-                uri: gateway_uri(to, address),
-            },
+            target,
             caller: call.from.clone(),
             sdp,
             referred_by,
@@ -155,6 +169,7 @@ impl Telephony {
         }
         match purpose {
             Purpose::Forward => tracing::info!(%call_id, leg = %name, "forwarded call bridged"),
+            Purpose::Internal => tracing::info!(%call_id, leg = %name, "internal call bridged"),
             Purpose::Transfer { from } => {
                 self.notify(&from, 200);
                 self.release(call_id, &from);
@@ -179,6 +194,15 @@ impl Telephony {
                 tracing::info!(%call_id, status, "forward failed: hanging up the caller");
                 let _ = self.control.send(CallCommand::Hangup {
                     call_id: call_id.to_string(),
+                });
+                self.calls.remove(call_id);
+            }
+            Purpose::Internal => {
+                tracing::info!(%call_id, status, "internal call not answered");
+                let _ = self.control.send(CallCommand::Respond {
+                    call_id: call_id.to_string(),
+                    status: if status >= 300 { status } else { 480 },
+                    sdp: None,
                 });
                 self.calls.remove(call_id);
             }

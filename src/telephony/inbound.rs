@@ -93,39 +93,49 @@ impl Telephony {
         let _ = self.control.send(CallCommand::Respond { call_id, status, sdp });
     }
 
+    /// Keeps `call` with a media session holding the caller's leg (its SDP
+    /// offer), in `phase`; false when the media refused it (the caller got
+    /// the error status).
+    pub(super) fn take_call(&mut self, call: &crate::sip::IncomingCall, phase: Phase) -> bool {
+        let mut media = self.media.session();
+        let leg = media
+            .add_leg()
+            .and_then(|leg| media.set_remote(leg, &call.body).map(|()| leg));
+        let caller = match leg {
+            Ok(leg) => leg,
+            Err(error) => {
+                tracing::info!(call_id = %call.call_id, %error, "incoming call refused: media");
+                self.respond(call.call_id.clone(), error.sip_status(), None);
+                tokio::spawn(media.stop());
+                return false;
+            }
+        };
+        self.calls.insert(
+            &call.call_id,
+            Call {
+                request: None,
+                phase,
+                media,
+                caller,
+                from: caller_number(&call.from),
+                number: call.number.clone(),
+                answered: false,
+                legs: HashMap::new(),
+                offers_rung: Vec::new(),
+                gateway: None,
+                referred_by: None,
+            },
+        );
+        true
+    }
+
     pub(super) fn caller_input(&mut self, input: Input) {
         match input {
             Input::Incoming(call) => {
-                let mut media = self.media.session();
-                let leg = media
-                    .add_leg()
-                    .and_then(|leg| media.set_remote(leg, &call.body).map(|()| leg));
-                let caller = match leg {
-                    Ok(leg) => leg,
-                    Err(error) => {
-                        tracing::info!(call_id = %call.call_id, %error, "incoming call refused: media");
-                        self.respond(call.call_id, error.sip_status(), None);
-                        tokio::spawn(media.stop());
-                        return;
-                    }
-                };
+                if !self.take_call(&call, Phase::Storing) {
+                    return;
+                }
                 let from = caller_number(&call.from);
-                self.calls.insert(
-                    &call.call_id,
-                    Call {
-                        request: None,
-                        phase: Phase::Storing,
-                        media,
-                        caller,
-                        from: from.clone(),
-                        number: call.number.clone(),
-                        answered: false,
-                        legs: HashMap::new(),
-                        offers_rung: Vec::new(),
-                        gateway: None,
-                        referred_by: None,
-                    },
-                );
                 let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
                 tokio::spawn(async move {
                     let result = phone::arrive(&ctx, &from, &call.number).await.map(|(id, _)| id);
@@ -139,6 +149,7 @@ impl Telephony {
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),
             Input::Update(call_id, CallUpdate::Cancelled | CallUpdate::Bye) => self.caller_left(&call_id),
             Input::Leg(..)
+            | Input::OperatorCall { .. }
             | Input::Update(_, CallUpdate::Referred { .. } | CallUpdate::Reoffered { .. })
             | Input::VoicemailDone(_)
             | Input::Played { .. }

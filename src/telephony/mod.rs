@@ -4,7 +4,8 @@
 //! engine's phone actions through the core's `CallControl`: the caller's leg
 //! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`),
 //! missed calls (`missed.rs`, with greetings and announcements in
-//! `announce.rs`), calls out through the gateway (`gateway.rs`), REFER
+//! `announce.rs`), calls out through the gateway (`gateway.rs`), calls
+//! between operators (`internal.rs`), REFER
 //! transfers (`transfer.rs`) and re-INVITEs (`reoffer.rs`). It translates; the engine decides.
 
 mod announce;
@@ -13,6 +14,7 @@ mod call;
 mod deferred;
 mod gateway;
 mod inbound;
+mod internal;
 mod missed;
 mod pickup;
 mod reoffer;
@@ -50,6 +52,9 @@ pub enum Input {
     /// An operator dialled the pickup code (`*8`: their groups; `**EXT`:
     /// the operator with that extension).
     Pickup { call: IncomingCall, operator: String },
+    /// An operator dialled something else: a colleague's extension
+    /// (`internal.rs`), or nothing acdd carries.
+    OperatorCall { call: IncomingCall, operator: String },
     /// The ring timer of a call through the outbound gateway ran out.
     GatewayTimeout(String),
     /// The engine has not taken up this request's transfer in time.
@@ -61,9 +66,9 @@ pub enum Input {
     },
 }
 
-/// The SIP core's side of the seam: takes trunk calls to routed numbers
-/// and operators' pickup codes; refuses trunk calls to other numbers (404)
-/// and operators' calls to anything but a pickup code (480: not carried).
+/// The SIP core's side of the seam: takes trunk calls to routed numbers,
+/// operators' pickup codes and their other calls (`internal.rs` decides);
+/// refuses trunk calls to other numbers (404).
 pub struct Seam {
     routed: HashSet<String>,
     inputs: mpsc::UnboundedSender<Input>,
@@ -81,11 +86,13 @@ impl IncomingCalls for Seam {
                     Err(_) => CallVerdict::Reject { status: 503 },
                 }
             }
-            // Operators dial pickup codes only (whatever the number, routed or not).
-            Caller::Operator(_) => {
-                tracing::info!(caller = ?call.caller, number = %call.number, status = 480, "incoming call refused: calls from operators are not carried yet");
-                CallVerdict::Reject { status: 480 }
-            }
+            Caller::Operator(operator) => match self.inputs.send(Input::OperatorCall {
+                call: call.clone(),
+                operator: operator.clone(),
+            }) {
+                Ok(()) => CallVerdict::Pending,
+                Err(_) => CallVerdict::Reject { status: 503 },
+            },
             Caller::Trunk(_) if !self.routed.contains(&call.number) => {
                 tracing::info!(caller = ?call.caller, number = %call.number, status = 404, "incoming call refused: number not routed");
                 CallVerdict::Reject { status: 404 }
@@ -195,6 +202,7 @@ impl Telephony {
     async fn input(&mut self, input: Input) {
         match input {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
+            Input::OperatorCall { call, operator } => self.operator_call(call, &operator),
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {

@@ -107,8 +107,21 @@ impl Baresip {
     }
 
     /// Runs a menu command (`hold`, `resume`, `hangup`…) through `ctrl_tcp`
-    /// and returns baresip's JSON response.
+    /// until baresip takes it (a call it has just answered may still refuse
+    /// with "Invalid argument" on a busy machine), for up to 5 s; the last
+    /// JSON response.
     pub fn command(&self, command: &str) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let response = self.command_once(command);
+            if response.contains("\"ok\":true") || std::time::Instant::now() > until {
+                return response;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn command_once(&self, command: &str) -> String {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.control)).expect("baresip's ctrl_tcp port");
         stream
