@@ -771,6 +771,21 @@ fn dial_as(
     ip: &str,
     name: &str,
 ) -> std::process::Output {
+    dial_as_with(dir, acdd, scenario, number, user, ip, name, &[])
+}
+
+/// `dial_as` with more SIPp arguments.
+#[allow(clippy::too_many_arguments)]
+fn dial_as_with(
+    dir: &Path,
+    acdd: &Acdd,
+    scenario: &str,
+    number: &str,
+    user: &str,
+    ip: &str,
+    name: &str,
+    extra: &[&str],
+) -> std::process::Output {
     require_program("sipp", "sip-tester");
     let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
     let work = dir.join(name);
@@ -782,6 +797,7 @@ fn dial_as(
             "30", "sipp", "-sf", &scenario, "-s", number, "-au", user, "-ap", &secret, "-m", "1",
         ])
         .args(["-i", ip, "-p", &port, "-timeout", "20s", "-trace_err", "-nostdin"])
+        .args(extra)
         .arg(acdd.udp.to_string())
         .current_dir(&work)
         .output()
@@ -956,6 +972,47 @@ fn a_picker_transfers_the_call_with_refer_from_their_phone() {
     ));
     assert!(acdd.wait_for_log(&["ringing operator", "operator=erin"], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["call bridged", "request=1"], Duration::from_secs(15)));
+}
+
+#[test]
+fn an_attended_transfer_ends_the_consultation_and_rings_the_colleague_with_the_call() {
+    let dir = TestDir::new("tel-attended-transfer");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    // carol takes the call, consults erin (extension 105) on a call of her
+    // own, then sends REFER to 105 with Replaces naming that consultation
+    // (by Call-ID; acdd does not check the tags).
+    // acdd ends the consultation (BYE to both), then the customer's call
+    // rings erin, who answers it, talks and hangs up; the caller gets BYE.
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
+    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_consulted", &["-m", "2"]);
+    let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    // Its Call-ID is consult-1@127.0.0.1, as carol's Replaces names it.
+    let consultation = dial_as_with(
+        &dir.0,
+        &acdd,
+        "picker",
+        "105",
+        "carol",
+        "127.0.0.1",
+        "consultation",
+        &["-cid_str", "consult-%u@%s"],
+    );
+    assert_succeeded("carol's consultation call, ended by acdd", &consultation, &acdd);
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(carol, &acdd);
+    assert_finished(erin, &acdd);
+    let log = acdd.log_text();
+    assert!(log.contains("attended transfer: consultation call ended"), "{log}");
+    assert!(log.contains("internal call bridged"), "{log}");
+    assert!(
+        acdd.wait_for_log(&["call transferred", "by_refer=true"], Duration::from_secs(5)),
+        "{log}"
+    );
 }
 
 #[test]
