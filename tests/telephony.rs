@@ -1016,6 +1016,40 @@ fn an_attended_transfer_ends_the_consultation_and_rings_the_colleague_with_the_c
 }
 
 #[test]
+fn operators_on_an_internal_call_are_not_offered_queue_calls_until_it_ends() {
+    let dir = TestDir::new("tel-internal-busy");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    // erin answers dave's call and hangs up after 4 s; then she answers the
+    // queue call that waited meanwhile, and hangs up that one 4 s later.
+    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_consulted", &["-m", "2"]);
+    std::thread::scope(|scope| {
+        let dave = scope.spawn(|| dial_as(&dir.0, &acdd, "picker", "105", "dave", "127.0.0.1", "dave"));
+        assert!(
+            acdd.wait_for_log(&["internal call bridged"], Duration::from_secs(15)),
+            "{}",
+            acdd.log_text()
+        );
+        // front2 is erin's queue: its call waits while her phone is in use.
+        let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930141414", "127.0.0.2", "caller");
+        assert!(acdd.wait_for_log(&["call queued"], Duration::from_secs(15)));
+        assert_succeeded("dave's call to erin", &dave.join().unwrap(), &acdd);
+        assert_succeeded("the queue's caller", &caller.wait_with_output().unwrap(), &acdd);
+    });
+    assert_finished(erin, &acdd);
+    let log = acdd.log_text();
+    let ended = log
+        .find("the forwarded party hung up")
+        .expect("erin ended the internal call");
+    let offered = log
+        .find("ringing operator leg=acdd-o")
+        .expect("the queue call rang erin");
+    assert!(
+        offered > ended,
+        "the queue call rang erin only after the internal call:\n{log}"
+    );
+}
+
+#[test]
 fn a_pickup_from_a_queue_that_does_not_allow_it_is_refused_and_the_call_rings_on() {
     let dir = TestDir::new("tel-pickup-closed");
     let closed = "[[trunks]]\nname = \"local\"\nsources = [\"127.0.0.2/32\"]\n\n[[queues]]\nname = \"closed\"\nchannels = [\"phone\"]\n\

@@ -57,6 +57,13 @@ pub enum Event {
         operator: OperatorId,
         workday: Workday,
     },
+    /// The operator's phone starts (`in_use`) or ends a call that acdd did
+    /// not distribute (a call between operators): meanwhile their phone
+    /// takes no offer, and with `phone_blocks_others` no other channel does.
+    PhoneInUse {
+        operator: OperatorId,
+        in_use: bool,
+    },
     /// Nothing happened but time passed: fire due deadlines.
     Tick,
     /// A new configuration; requests and operators by the same name keep their state.

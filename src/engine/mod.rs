@@ -176,6 +176,10 @@ impl Engine {
                 self.update_operator(operator, out, |o| o.phone_reachable = reachable)
             }
             Event::Workday { operator, workday } => self.update_operator(operator, out, |o| o.workday = workday),
+            Event::PhoneInUse { operator, in_use } => self.update_operator(operator, out, |o| match in_use {
+                true => o.calls_outside += 1,
+                false => o.calls_outside = o.calls_outside.saturating_sub(1),
+            }),
             Event::Tick => {}
             Event::Reconfigure(setup) => self.reconfigure(*setup, out),
         }

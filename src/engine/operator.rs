@@ -43,6 +43,8 @@ pub(crate) struct OperatorState {
     pub removed: bool,
     pub presence: Presence,
     pub phone_reachable: bool,
+    /// Calls on the operator's phone that acdd did not distribute.
+    pub calls_outside: u32,
     pub workday: Workday,
     pub wrapping_up: bool,
     pub wrap_up_until: Time,
@@ -70,6 +72,7 @@ impl OperatorState {
             removed: false,
             presence: Presence::Offline,
             phone_reachable: false,
+            calls_outside: 0,
             workday: Workday::NotStarted,
             wrapping_up: false,
             wrap_up_until: Time::ZERO,
@@ -110,7 +113,8 @@ impl OperatorState {
     }
 
     /// Whether one more request of this queue and channel fits: the channel
-    /// capacity, the phone blocking other channels, and the queue's own limit.
+    /// capacity, a call outside acdd on the phone, the phone blocking other
+    /// channels, and the queue's own limit.
     pub fn has_room(&self, queue_id: QueueId, queue: &QueueSetup, channel: Channel) -> bool {
         if self
             .setup
@@ -120,7 +124,11 @@ impl OperatorState {
         {
             return false;
         }
-        if channel != Channel::Phone && self.setup.phone_blocks_others && *self.load.get(Channel::Phone) > 0 {
+        let phone_busy = *self.load.get(Channel::Phone) > 0 || self.calls_outside > 0;
+        if channel == Channel::Phone && self.calls_outside > 0 {
+            return false;
+        }
+        if channel != Channel::Phone && self.setup.phone_blocks_others && phone_busy {
             return false;
         }
         // The reverse does not hold: an operator in a chat may still take a call.

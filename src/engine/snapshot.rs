@@ -101,7 +101,7 @@ impl Engine {
         let holds = o.load.0.iter().sum::<u32>() > o.queue_load.values().map(|l| l.offers).sum::<u32>();
         let state = match (&o.workday, o.presence) {
             (_, Presence::Offline) => "offline",
-            _ if holds => "busy",
+            _ if holds || o.calls_outside > 0 => "busy",
             _ if o.total_load() > 0 => "ringing",
             (Workday::Paused { .. }, _) => "paused",
             (Workday::NotStarted | Workday::Ended, _) => "not_working",

@@ -32,6 +32,10 @@ pub enum Happening {
         operator: String,
         reachable: bool,
     },
+    PhoneInUse {
+        operator: String,
+        in_use: bool,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -101,6 +105,10 @@ impl Traffic {
                     reachable: *reachable,
                 })
             }
+            Event::PhoneInUse { operator, in_use } => name(*operator).map(|operator| Happening::PhoneInUse {
+                operator,
+                in_use: *in_use,
+            }),
             Event::Accepted { offer } => {
                 if let Some((operator, offered_at)) = self.offers.remove(offer) {
                     let behaviour = self.behaviour.entry(operator).or_default();

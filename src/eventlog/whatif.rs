@@ -126,6 +126,10 @@ fn to_event(engine: &Engine, traffic: &Traffic, next: Next, taken: &HashSet<Requ
                 operator: operator(name)?,
                 reachable: *reachable,
             },
+            Happening::PhoneInUse { operator: name, in_use } => Event::PhoneInUse {
+                operator: operator(name)?,
+                in_use: *in_use,
+            },
         },
     })
 }

@@ -93,14 +93,14 @@ impl Telephony {
                 tracing::info!(%call_id, ?end, "greeting played");
                 if let Err(error) = self.record_voicemail(call_id, request) {
                     tracing::warn!(%call_id, %error, "voicemail failed: hanging up");
-                    self.calls.remove(call_id);
+                    self.remove_call(call_id);
                     let _ = self.control.send(CallCommand::Hangup {
                         call_id: call_id.to_string(),
                     });
                 }
             }
             AfterPlay::Hangup => {
-                self.calls.remove(call_id);
+                self.remove_call(call_id);
                 tracing::info!(%call_id, ?end, "missed call: announcement played, hanging up");
                 let _ = self.control.send(CallCommand::Hangup {
                     call_id: call_id.to_string(),

@@ -56,7 +56,7 @@ impl Telephony {
                 let _ = self.control.send(CallCommand::Hangup {
                     call_id: call_id.clone(),
                 });
-                self.calls.remove(&call_id);
+                self.remove_call(&call_id);
                 self.ctx.engine.send(Event::Closed { request });
             }
         }
@@ -78,7 +78,7 @@ impl Telephony {
         let _ = self.control.send(CallCommand::Hangup {
             call_id: call_id.clone(),
         });
-        if let Some(Some(request)) = self.calls.remove(&call_id) {
+        if let Some(Some(request)) = self.remove_call(&call_id) {
             tracing::debug!(%call_id, request = request.0, "operator hung up");
             self.ctx.engine.send(Event::Closed { request });
         }

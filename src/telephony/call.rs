@@ -37,8 +37,9 @@ pub(crate) enum Purpose {
     /// The caller's only leg: its failure hangs the caller up.
     Forward,
     /// An operator's call to a colleague (`internal.rs`): the colleague's
-    /// leg; its failure status is the calling phone's answer.
-    Internal,
+    /// leg; its failure status is the calling phone's answer. `callee` is
+    /// the colleague, whose phone is in use once they answer.
+    Internal { callee: Option<OperatorId> },
     /// A transfer outside by an operator still talking with the caller:
     /// failure keeps them talking (and NOTIFYs the operator).
     Transfer { from: Transferor },
@@ -91,6 +92,9 @@ pub(crate) struct Call {
     /// Referred-By of the transfer that moved this call (for the next
     /// operator's INVITE, RFC 3892).
     pub referred_by: Option<String>,
+    /// Operators whose phone this call keeps busy outside the engine's
+    /// requests (an internal call: `Event::PhoneInUse`), freed with it.
+    pub phones_in_use: Vec<OperatorId>,
 }
 
 #[derive(Default)]

@@ -110,7 +110,7 @@ impl Telephony {
                 let _ = self.control.send(CallCommand::Hangup {
                     call_id: call_id.clone(),
                 });
-                self.calls.remove(&call_id);
+                self.remove_call(&call_id);
             }
             LegEvent::Reoffered { sdp } => self.leg_reoffered(leg, &sdp),
             // Transfers are taken from operators only.
@@ -169,7 +169,16 @@ impl Telephony {
         }
         match purpose {
             Purpose::Forward => tracing::info!(%call_id, leg = %name, "forwarded call bridged"),
-            Purpose::Internal => tracing::info!(%call_id, leg = %name, "internal call bridged"),
+            Purpose::Internal { callee } => {
+                if let Some(callee) = callee {
+                    call.phones_in_use.push(callee);
+                    self.ctx.engine.send(Event::PhoneInUse {
+                        operator: callee,
+                        in_use: true,
+                    });
+                }
+                tracing::info!(%call_id, leg = %name, "internal call bridged")
+            }
             Purpose::Transfer { from } => {
                 self.notify(&from, 200);
                 self.release(call_id, &from);
@@ -195,16 +204,16 @@ impl Telephony {
                 let _ = self.control.send(CallCommand::Hangup {
                     call_id: call_id.to_string(),
                 });
-                self.calls.remove(call_id);
+                self.remove_call(call_id);
             }
-            Purpose::Internal => {
+            Purpose::Internal { .. } => {
                 tracing::info!(%call_id, status, "internal call not answered");
                 let _ = self.control.send(CallCommand::Respond {
                     call_id: call_id.to_string(),
                     status: if status >= 300 { status } else { 480 },
                     sdp: None,
                 });
-                self.calls.remove(call_id);
+                self.remove_call(call_id);
             }
             Purpose::Transfer { from } => {
                 tracing::info!(%call_id, status, "transfer outside failed: the operator keeps the call");

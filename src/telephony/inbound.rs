@@ -124,6 +124,7 @@ impl Telephony {
                 offers_rung: Vec::new(),
                 gateway: None,
                 referred_by: None,
+                phones_in_use: Vec::new(),
             },
         );
         true
@@ -168,7 +169,7 @@ impl Telephony {
             Err(error) => {
                 let status = status_for(&error);
                 tracing::info!(%call_id, %error, status, "incoming call refused");
-                self.calls.remove(&call_id);
+                self.remove_call(&call_id);
                 if !left {
                     self.respond(call_id, status, None);
                 }
@@ -176,7 +177,7 @@ impl Telephony {
             Ok(request) => {
                 self.calls.set_request(&call_id, request);
                 if left {
-                    self.calls.remove(&call_id);
+                    self.remove_call(&call_id);
                     self.ctx.engine.send(Event::Abandoned { request });
                     return;
                 }
@@ -226,16 +227,16 @@ impl Telephony {
         match call.phase {
             Phase::Forwarding | Phase::Forwarded => {
                 tracing::debug!(%call_id, "caller hung up (forwarded call)");
-                self.calls.remove(call_id);
+                self.remove_call(call_id);
             }
             Phase::Storing => call.phase = Phase::LeftWhileStoring,
             Phase::LeftWhileStoring => {}
             // The request has ended; stopping the media delivers the recording.
             Phase::Voicemail => {
-                self.calls.remove(call_id);
+                self.remove_call(call_id);
             }
             Phase::Queued => {
-                if let Some(Some(request)) = self.calls.remove(call_id) {
+                if let Some(Some(request)) = self.remove_call(call_id) {
                     tracing::debug!(%call_id, request = request.0, "caller left the queue");
                     // The engine withdraws the offers still ringing.
                     self.ctx.engine.send(Event::Abandoned { request });
@@ -246,14 +247,14 @@ impl Telephony {
                     self.pickups.end(&picker);
                     let _ = self.control.send(CallCommand::Hangup { call_id: picker });
                 }
-                if let Some(Some(request)) = self.calls.remove(call_id) {
+                if let Some(Some(request)) = self.remove_call(call_id) {
                     tracing::debug!(%call_id, request = request.0, "caller hung up");
                     self.ctx.engine.send(Event::Closed { request });
                 }
             }
             Phase::Bridged(offer) => {
                 let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
-                if let Some(Some(request)) = self.calls.remove(call_id) {
+                if let Some(Some(request)) = self.remove_call(call_id) {
                     tracing::debug!(%call_id, request = request.0, "caller hung up");
                     // A transfer the engine has (ahead of this) moved the
                     // request off the operator: it waits for the new one.

@@ -64,7 +64,7 @@ impl Telephony {
         } else {
             tracing::warn!(%call_id, ?missed, "missed-call action not carried by telephony yet: hanging up");
         }
-        self.calls.remove(&call_id);
+        self.remove_call(&call_id);
         tracing::info!(%call_id, request = request.0, ?reason, remaining = self.calls.len(), "missed call: hanging up");
         let _ = self.control.send(CallCommand::Hangup { call_id });
     }
@@ -128,7 +128,7 @@ impl Telephony {
 
     /// The recording is over: hang up if the caller is still there.
     pub(super) fn voicemail_done(&mut self, call_id: &str) {
-        if self.calls.remove(call_id).is_some() {
+        if self.remove_call(call_id).is_some() {
             let _ = self.control.send(CallCommand::Hangup {
                 call_id: call_id.to_string(),
             });

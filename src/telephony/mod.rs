@@ -199,10 +199,27 @@ async fn run(
 }
 
 impl Telephony {
+    /// Removes a call (`Calls::remove`); operators whose phone it kept busy
+    /// are free again for the engine.
+    fn remove_call(&mut self, call_id: &str) -> Option<Option<RequestId>> {
+        let freed = self
+            .calls
+            .get_mut(call_id)
+            .map(|call| std::mem::take(&mut call.phones_in_use))
+            .unwrap_or_default();
+        for operator in freed {
+            self.ctx.engine.send(crate::engine::Event::PhoneInUse {
+                operator,
+                in_use: false,
+            });
+        }
+        self.calls.remove(call_id)
+    }
+
     async fn input(&mut self, input: Input) {
         match input {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
-            Input::OperatorCall { call, operator } => self.operator_call(call, &operator),
+            Input::OperatorCall { call, operator } => self.operator_call(call, &operator).await,
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {

@@ -155,7 +155,7 @@ impl Telephony {
                 let _ = self.control.send(CallCommand::Hangup {
                     call_id: call_id.to_string(),
                 });
-                self.calls.remove(call_id);
+                self.remove_call(call_id);
                 self.ctx.engine.send(Event::Closed { request });
             }
         }
@@ -183,7 +183,7 @@ impl Telephony {
         let _ = self.control.send(CallCommand::Hangup {
             call_id: caller.clone(),
         });
-        if let Some(Some(request)) = self.calls.remove(&caller) {
+        if let Some(Some(request)) = self.remove_call(&caller) {
             tracing::info!(call_id = %caller, request = request.0, "picker hung up");
             self.ctx.engine.send(Event::Closed { request });
         }

@@ -292,7 +292,7 @@ impl Telephony {
         let _ = self.control.send(CallCommand::Hangup {
             call_id: call_id.clone(),
         });
-        self.calls.remove(&call_id);
+        self.remove_call(&call_id);
         self.ctx.engine.send(Event::Closed { request });
     }
 
@@ -363,14 +363,14 @@ impl Telephony {
             tracing::info!(%call_id, "attended transfer: no such consultation call, transferring blindly");
             return;
         };
-        let Some(gateway) = call.gateway.take_if(|g| g.purpose == Purpose::Internal) else {
+        let Some(gateway) = call.gateway.take_if(|g| matches!(g.purpose, Purpose::Internal { .. })) else {
             return;
         };
         let _ = self.control.send(CallCommand::DropLeg { leg: gateway.name });
         let _ = self.control.send(CallCommand::Hangup {
             call_id: call_id.to_string(),
         });
-        self.calls.remove(call_id);
+        self.remove_call(call_id);
         tracing::info!(%call_id, "attended transfer: consultation call ended");
     }
 }

@@ -156,3 +156,60 @@ fn an_accept_resets_the_no_answer_count() {
         "one in a row only"
     );
 }
+
+#[test]
+fn a_call_outside_acdd_keeps_the_phone_and_other_channels_busy_until_it_ends() {
+    let mut sim = Sim::new(setup(&["a", "b"], phone_queue(&["a", "b"], Mode::InOrder)));
+    sim.ready_all(&["a", "b"]);
+    let (a, b) = (sim.op("a"), sim.op("b"));
+    // a calls b: both phones are on a call acdd did not distribute.
+    sim.send(Event::PhoneInUse {
+        operator: a,
+        in_use: true,
+    });
+    sim.send(Event::PhoneInUse {
+        operator: b,
+        in_use: true,
+    });
+    let (_, out) = sim.arrive("q", Channel::Phone);
+    assert!(sim.offers(&out).is_empty(), "both phones are busy: {out:?}");
+    assert_eq!(sim.engine.operator_views()[0].state, "busy");
+    // b's call ends: b takes the waiting call; a is still on the phone.
+    let out = sim.send(Event::PhoneInUse {
+        operator: b,
+        in_use: false,
+    });
+    assert_eq!(sim.offer(&out).1, "b");
+    let (_, out) = sim.arrive("q", Channel::Phone);
+    assert!(sim.offers(&out).is_empty(), "a is still on the phone");
+    let out = sim.send(Event::PhoneInUse {
+        operator: a,
+        in_use: false,
+    });
+    assert_eq!(sim.offer(&out).1, "a");
+    // An end without a start changes nothing.
+    sim.send(Event::PhoneInUse {
+        operator: a,
+        in_use: false,
+    });
+}
+
+#[test]
+fn a_call_outside_acdd_blocks_chats_when_the_phone_blocks_others() {
+    let mut queue = phone_queue(&["a"], Mode::InOrder);
+    queue.channels = vec![Channel::Phone, Channel::Chat];
+    let mut sim = Sim::new(setup(&["a"], queue));
+    sim.ready_all(&["a"]);
+    let a = sim.op("a");
+    sim.send(Event::PhoneInUse {
+        operator: a,
+        in_use: true,
+    });
+    let (_, out) = sim.arrive("q", Channel::Chat);
+    assert!(sim.offers(&out).is_empty(), "on the phone: no chat");
+    let out = sim.send(Event::PhoneInUse {
+        operator: a,
+        in_use: false,
+    });
+    assert_eq!(sim.offer(&out).1, "a");
+}

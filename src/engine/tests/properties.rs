@@ -34,6 +34,10 @@ enum Step {
         operator: usize,
         reachable: bool,
     },
+    InUse {
+        operator: usize,
+        in_use: bool,
+    },
     Transfer {
         request: usize,
         operator: Option<usize>,
@@ -58,6 +62,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..5usize, any::<bool>()).prop_map(|(operator, online)| Step::Presence { operator, online }),
         1 => (0..5usize, 0..4usize).prop_map(|(operator, state)| Step::Workday { operator, state }),
         1 => (0..5usize, any::<bool>()).prop_map(|(operator, reachable)| Step::Reachable { operator, reachable }),
+        1 => (0..5usize, any::<bool>()).prop_map(|(operator, in_use)| Step::InUse { operator, in_use }),
         1 => (any::<usize>(), proptest::option::of(0..5usize), 0..3usize)
             .prop_map(|(request, operator, queue)| Step::Transfer { request, operator, queue }),
         1 => (0..5usize).prop_map(|operator| Step::Pickup { operator }),
@@ -282,6 +287,10 @@ fn run(world: World, steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::Reachable { operator: o, reachable } => Event::PhoneReachable {
                 operator: operator(&sim, o),
                 reachable,
+            },
+            Step::InUse { operator: o, in_use } => Event::PhoneInUse {
+                operator: operator(&sim, o),
+                in_use,
             },
             Step::Transfer {
                 request,
