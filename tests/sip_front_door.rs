@@ -129,8 +129,9 @@ fn invites_need_a_trunk_or_an_authenticated_operator() {
     );
     assert_eq!(client.request(&text).unwrap().code, 403);
 
-    // Operators dial pickup codes only: anything else is 480, routed or not.
-    for (ruri, expected) in [(&routed, 480), (&unrouted, 480)] {
+    // Operators dial pickup codes and colleagues' extensions: anything else
+    // is 404, routed or not.
+    for (ruri, expected) in [(&routed, 404), (&unrouted, 404)] {
         let text = request(&mut client, "INVITE", ruri, SDP_TYPE, SDP);
         let challenge = client.request(&text).unwrap();
         let good = authorize(
@@ -157,7 +158,7 @@ fn invites_need_a_trunk_or_an_authenticated_operator() {
         );
     }
     assert!(acdd.wait_for_log(
-        &["incoming call refused", "Operator(\"alice\")", "status=480"],
+        &["operator's call refused", "operator=alice", "status=404"],
         Duration::from_secs(15)
     ));
 }
