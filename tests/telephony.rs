@@ -1241,10 +1241,23 @@ fn a_hangup_announcement_is_heard_then_bye_arrives() {
     assert!(acdd.wait_for_log(&["announcement played, hanging up"], Duration::from_secs(15)));
 }
 
-#[test]
-fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
-    let _alias = common::baresip::LoopbackAlias::ensure();
-    let (dir, acdd) = start("tel-baresip");
+/// A trunk call (`trunk_call_media` to `desk`, which rings alice first)
+/// answered by baresip as alice, bridged. Tests bind every field (`..`
+/// would drop the folder and the alias at once).
+struct BaresipCall {
+    phone: common::baresip::Baresip,
+    media: std::net::UdpSocket,
+    caller: Child,
+    /// acdd's RTP port for the caller.
+    port: u16,
+    acdd: Acdd,
+    _dir: TestDir,
+    _alias: common::baresip::LoopbackAlias,
+}
+
+fn baresip_call(name: &str) -> BaresipCall {
+    let alias = common::baresip::LoopbackAlias::ensure();
+    let (dir, acdd) = start(name);
     let phone = common::baresip::Baresip::start(&dir.0, &acdd, "alice", 30);
     assert!(
         acdd.wait_for_log(
@@ -1255,10 +1268,33 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
         phone.log(),
         acdd.log_text()
     );
-    // `desk` rings alice first; baresip answers by itself.
+    // baresip answers by itself.
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
     let port = wait_for_media_port(&dir.0, &acdd);
     assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
+    BaresipCall {
+        phone,
+        media,
+        caller,
+        port,
+        acdd,
+        _dir: dir,
+        _alias: alias,
+    }
+}
+
+#[test]
+fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
+    // Bound in this order so that the phone goes first and the alias last.
+    let BaresipCall {
+        _alias,
+        _dir,
+        acdd,
+        port,
+        caller,
+        media,
+        phone,
+    } = baresip_call("tel-baresip");
     // The caller speaks for 2 s while counting what comes back: baresip's
     // 440 Hz sine, relayed by acdd (nothing else plays to a bridged caller).
     let (heard, tones) = speak_and_listen(&media, port, 0..100);
@@ -1310,21 +1346,16 @@ fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops:
 
 #[test]
 fn a_baresip_operator_holds_and_resumes_the_caller_with_re_invites() {
-    let _alias = common::baresip::LoopbackAlias::ensure();
-    let (dir, acdd) = start("tel-baresip-hold");
-    let phone = common::baresip::Baresip::start(&dir.0, &acdd, "alice", 30);
-    assert!(
-        acdd.wait_for_log(
-            &["registration changed", "alice", "contacts=1"],
-            Duration::from_secs(15)
-        ),
-        "baresip did not register:\n{}\n{}",
-        phone.log(),
-        acdd.log_text()
-    );
-    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
-    let port = wait_for_media_port(&dir.0, &acdd);
-    assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
+    // Bound in this order so that the phone goes first and the alias last.
+    let BaresipCall {
+        _alias,
+        _dir,
+        acdd,
+        port,
+        caller,
+        media,
+        phone,
+    } = baresip_call("tel-baresip-hold");
     let (_, before) = speak_and_listen(&media, port, 0..20);
     // alice presses hold: baresip re-INVITEs, acdd answers from the media.
     let held = phone.command("hold");
