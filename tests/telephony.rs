@@ -1242,8 +1242,8 @@ fn a_hangup_announcement_is_heard_then_bye_arrives() {
 }
 
 /// A trunk call (`trunk_call_media` to `desk`, which rings alice first)
-/// answered by baresip as alice, bridged. Tests bind every field (`..`
-/// would drop the folder and the alias at once).
+/// answered by baresip as alice, bridged. Fields drop in this order: the
+/// phone first, the loopback alias last.
 struct BaresipCall {
     phone: common::baresip::Baresip,
     media: std::net::UdpSocket,
@@ -1285,26 +1285,18 @@ fn baresip_call(name: &str) -> BaresipCall {
 
 #[test]
 fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
-    // Bound in this order so that the phone goes first and the alias last.
-    let BaresipCall {
-        _alias,
-        _dir,
-        acdd,
-        port,
-        caller,
-        media,
-        phone,
-    } = baresip_call("tel-baresip");
+    let call = baresip_call("tel-baresip");
+    let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
     // The caller speaks for 2 s while counting what comes back: baresip's
     // 440 Hz sine, relayed by acdd (nothing else plays to a bridged caller).
-    let (heard, tones) = speak_and_listen(&media, port, 0..100);
+    let (heard, tones) = speak_and_listen(media, port, 0..100);
     assert!(
         heard >= 50 && tones >= 50,
         "baresip's audio reached the caller through acdd: {heard} PCMU packets, {tones} with a tone\n{}\n{}",
         phone.log(),
         acdd.log_text()
     );
-    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), acdd);
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
 }
 
@@ -1346,17 +1338,9 @@ fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops:
 
 #[test]
 fn a_baresip_operator_holds_and_resumes_the_caller_with_re_invites() {
-    // Bound in this order so that the phone goes first and the alias last.
-    let BaresipCall {
-        _alias,
-        _dir,
-        acdd,
-        port,
-        caller,
-        media,
-        phone,
-    } = baresip_call("tel-baresip-hold");
-    let (_, before) = speak_and_listen(&media, port, 0..20);
+    let call = baresip_call("tel-baresip-hold");
+    let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
+    let (_, before) = speak_and_listen(media, port, 0..20);
     // alice presses hold: baresip re-INVITEs, acdd answers from the media.
     let held = phone.command("hold");
     assert!(
@@ -1365,7 +1349,7 @@ fn a_baresip_operator_holds_and_resumes_the_caller_with_re_invites() {
         phone.log(),
         acdd.log_text()
     );
-    let _ = speak_and_listen(&media, port, 20..30);
+    let _ = speak_and_listen(media, port, 20..30);
     let resumed = phone.command("resume");
     let answered = || acdd.log_text().matches("leg's re-INVITE answered").count();
     let until = std::time::Instant::now() + Duration::from_secs(10);
@@ -1375,14 +1359,14 @@ fn a_baresip_operator_holds_and_resumes_the_caller_with_re_invites() {
     assert_eq!(answered(), 2, "resume: {resumed}\n{}\n{}", phone.log(), acdd.log_text());
     assert!(!acdd.log_text().contains("re-INVITE refused"), "{}", acdd.log_text());
     // Back from hold, alice's tone reaches the caller again.
-    let (_, after) = speak_and_listen(&media, port, 30..60);
+    let (_, after) = speak_and_listen(media, port, 30..60);
     assert!(
         before >= 10 && after >= 15,
         "tone packets before hold {before}, after resume {after}\n{}\n{}",
         phone.log(),
         acdd.log_text()
     );
-    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), acdd);
 }
 
 /// The RTP port in the SDP of the first INVITE in the SIPp message trace in `dir`.
