@@ -626,6 +626,10 @@ async fn sdp_versions_repeat_until_a_new_offer_is_answered() {
     let second = String::from_utf8(session.local_sdp(caller).unwrap()).unwrap();
     assert!(second.contains(" 2 IN IP4 127.0.0.1\r\n"), "{second}");
     assert!(second.contains("a=recvonly"), "{second}");
+    // A refresh offering the same again: the same answer, the same version.
+    session.set_remote(caller, hold.as_bytes()).unwrap();
+    let refreshed = String::from_utf8(session.local_sdp(caller).unwrap()).unwrap();
+    assert_eq!(refreshed, second, "an unchanged answer keeps its version");
     // The call's codec is PCMU now: a re-offer without it is refused at once.
     let err = session.set_remote(caller, &sdp_body(4000, "8", &[])).unwrap_err();
     assert_eq!(err.sip_status(), 488, "{err}");

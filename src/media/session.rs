@@ -208,11 +208,16 @@ impl MediaSession {
                     return Err(error);
                 }
             };
-            if state.negotiated.is_some() {
+            let answered = Some((offer.direction.answer(), offer.lines));
+            // RFC 3264 §8: a new version only when the description changes
+            // (a session refresh repeats the same one).
+            let changed = state.negotiated.as_ref().map(Negotiated::formats) != Some(negotiated.formats())
+                || state.answered != answered;
+            if state.negotiated.is_some() && changed {
                 state.sdp_version += 1;
             }
             state.negotiated = Some(negotiated.clone());
-            state.answered = Some((offer.direction.answer(), offer.lines));
+            state.answered = answered;
             if fixed.is_none() {
                 self.codec = Some(negotiated.codec);
             }
