@@ -975,16 +975,18 @@ fn a_picker_transfers_the_call_with_refer_from_their_phone() {
 }
 
 #[test]
-fn an_attended_transfer_ends_the_consultation_and_rings_the_colleague_with_the_call() {
+fn an_attended_transfer_hands_the_call_to_the_consulted_colleague_in_place_of_the_consultation() {
     let dir = TestDir::new("tel-attended-transfer");
     let acdd = start_in(&dir, FRONT.into(), false);
     // carol takes the call, consults erin (extension 105) on a call of her
     // own, then sends REFER to 105 with Replaces naming that consultation
     // (by Call-ID; acdd does not check the tags).
-    // acdd ends the consultation (BYE to both), then the customer's call
-    // rings erin, who answers it, talks and hangs up; the caller gets BYE.
+    // acdd ends carol's side of the consultation (BYE) and hands the
+    // customer's call to erin with an INVITE that replaces her side of it
+    // (her scenario checks the Replaces header), then ends that side; erin
+    // talks and hangs up; the caller gets BYE.
     let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
-    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_consulted", &["-m", "2"]);
+    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_replaced", &["-m", "2"]);
     let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
     assert!(
         acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
@@ -1007,8 +1009,10 @@ fn an_attended_transfer_ends_the_consultation_and_rings_the_colleague_with_the_c
     assert_finished(carol, &acdd);
     assert_finished(erin, &acdd);
     let log = acdd.log_text();
-    assert!(log.contains("attended transfer: consultation call ended"), "{log}");
     assert!(log.contains("internal call bridged"), "{log}");
+    assert!(log.contains("attended transfer: handing the call over"), "{log}");
+    assert!(log.contains("replacing the operator's call"), "{log}");
+    assert!(log.contains("attended transfer: consultation call over"), "{log}");
     assert!(
         acdd.wait_for_log(&["call transferred", "by_refer=true"], Duration::from_secs(5)),
         "{log}"

@@ -96,6 +96,13 @@ pub enum DialTarget {
     Operator(String),
     /// One INVITE with this Request-URI, sent over UDP to the outbound gateway.
     Gateway { address: std::net::SocketAddr, uri: String },
+    /// The phone on the answered fork of the leg `replacing` (a
+    /// consultation call with this operator), with a `Replaces` header
+    /// naming that dialog (RFC 3891): the phone swaps its call for this one
+    /// without ringing. A phone without Replaces rings it as a second call;
+    /// if that fork is gone, every contact of the operator rings as for
+    /// `Operator`.
+    Replacing { operator: String, replacing: String },
 }
 
 pub trait IncomingCalls: Send {

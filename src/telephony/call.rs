@@ -29,6 +29,10 @@ pub(crate) enum Phase {
     Forwarding,
     /// Bridged with the outbound gateway's leg; the request has ended.
     Forwarded,
+    /// An internal call whose calling operator left in an attended
+    /// transfer: the colleague's leg waits for the customer's call to
+    /// replace it (`attended.rs`).
+    HandingOver,
 }
 
 /// Why acdd dials out through the gateway.

@@ -156,7 +156,8 @@ impl Telephony {
             | Input::Played { .. }
             | Input::Pickup { .. }
             | Input::GatewayTimeout(_)
-            | Input::TransferUndecided(_) => {}
+            | Input::TransferUndecided(_)
+            | Input::HandoverOver(_) => {}
         }
     }
 
@@ -221,11 +222,16 @@ impl Telephony {
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
+        if call.phase == Phase::HandingOver {
+            // The consultation's caller said goodbye first; its colleague's
+            // leg stays until the hand-over is over.
+            return;
+        }
         if let Some(gateway) = call.gateway.take() {
             let _ = self.control.send(CallCommand::DropLeg { leg: gateway.name });
         }
         match call.phase {
-            Phase::Forwarding | Phase::Forwarded => {
+            Phase::Forwarding | Phase::Forwarded | Phase::HandingOver => {
                 tracing::debug!(%call_id, "caller hung up (forwarded call)");
                 self.remove_call(call_id);
             }

@@ -5,10 +5,12 @@
 //! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`),
 //! missed calls (`missed.rs`, with greetings and announcements in
 //! `announce.rs`), calls out through the gateway (`gateway.rs`), calls
-//! between operators (`internal.rs`), REFER
-//! transfers (`transfer.rs`) and re-INVITEs (`reoffer.rs`). It translates; the engine decides.
+//! between operators (`internal.rs`), REFER transfers (`transfer.rs`,
+//! attended ones in `attended.rs`) and re-INVITEs (`reoffer.rs`). It
+//! translates; the engine decides.
 
 mod announce;
+mod attended;
 mod bridge;
 mod call;
 mod deferred;
@@ -59,6 +61,9 @@ pub enum Input {
     GatewayTimeout(String),
     /// The engine has not taken up this request's transfer in time.
     TransferUndecided(RequestId),
+    /// The attended transfer of this request had time enough to hand the
+    /// call over (`attended.rs`).
+    HandoverOver(RequestId),
     /// The call was stored and announced (or not).
     Stored {
         call_id: String,
@@ -159,6 +164,7 @@ pub(crate) struct Telephony {
     /// Actions for requests whose calls are still being stored (`deferred.rs`).
     pub deferred: Vec<Action>,
     pub transfers: transfer::Transfers,
+    pub handovers: attended::Handovers,
     /// Names the legs through the outbound gateway.
     pub gateway_serial: u64,
 }
@@ -186,6 +192,7 @@ async fn run(
         loopback,
         deferred: Vec::new(),
         transfers: transfer::Transfers::default(),
+        handovers: attended::Handovers::default(),
         gateway_serial: 0,
     };
     loop {
@@ -227,6 +234,7 @@ impl Telephony {
             }
             Input::GatewayTimeout(leg) => self.gateway_timeout(&leg),
             Input::TransferUndecided(request) => self.transfer_undecided(request),
+            Input::HandoverOver(request) => self.handover_over(request),
             Input::VoicemailDone(call_id) => self.voicemail_done(&call_id),
             Input::Played { call_id, then, end } => self.played(&call_id, then, end),
             stored @ Input::Stored { .. } => {

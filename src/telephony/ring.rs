@@ -1,6 +1,7 @@
 //! Operator legs: each engine `Offer` on a phone request rings every
 //! registered contact of the operator (an INVITE with acdd's SDP from the
-//! call's media session); `Withdraw` and `RefuseAccept` drop the leg (CANCEL,
+//! call's media session), or replaces a colleague's consultation call
+//! (`attended.rs`); `Withdraw` and `RefuseAccept` drop the leg (CANCEL,
 //! or ACK+BYE for a late 2xx, done by the SIP core) and free the leg's media
 //! ports at once (the call keeps its session). What the operator's
 //! phone says goes back to the engine: 2xx `Accepted`, 486/603 `Declined`,
@@ -47,6 +48,8 @@ impl Telephony {
             });
             return;
         };
+        // The colleague of an attended transfer takes the call over their consultation.
+        let replacing = self.replacing(request, operator);
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
         };
@@ -62,9 +65,16 @@ impl Telephony {
             });
             return;
         };
+        let target = match replacing {
+            Some(replacing) => DialTarget::Replacing {
+                operator: name,
+                replacing,
+            },
+            None => DialTarget::Operator(name),
+        };
         let dial = CallCommand::Dial {
             leg: leg_name(offer),
-            target: DialTarget::Operator(name),
+            target,
             caller: call.from.clone(),
             sdp,
             referred_by: call.referred_by.clone(),
@@ -100,7 +110,11 @@ impl Telephony {
                     if let Some(leg) = call.legs.get_mut(&offer) {
                         leg.answer = Some(sdp);
                     }
+                    let request = call.request;
                     self.ctx.engine.send(Event::Accepted { offer });
+                    if let Some(request) = request {
+                        self.handover_over(request);
+                    }
                 }
                 // The call is gone: the core hangs the operator up.
                 None => {
@@ -110,8 +124,12 @@ impl Telephony {
             LegEvent::Failed { status } => {
                 if let Some((call_id, call)) = self.calls.by_offer(offer) {
                     release(&call_id, call, offer);
+                    let request = call.request;
                     tracing::info!(%offer, status, "operator leg failed");
                     self.ctx.engine.send(refusal(status, offer));
+                    if let Some(request) = request {
+                        self.handover_over(request);
+                    }
                 }
             }
             LegEvent::Ended => self.operator_hung_up(offer),

@@ -14,15 +14,14 @@
 //! way with a REFER in their own call's dialog (`CallUpdate::Referred`); the
 //! NOTIFYs and the BYE then go to their call. A transfer asked through the
 //! API ends the same way, without the NOTIFY. A REFER from a caller (a
-//! trunk) gets NOTIFY `403`: only operators move calls. An attended
-//! transfer (a Refer-To with `Replaces`, RFC 3891, naming the operator's
-//! consultation call to a colleague, `internal.rs`) ends that call first,
-//! then goes on as a blind one: the colleague's phone rings again with the
-//! customer's call.
+//! trunk) gets NOTIFY `403`: only operators move calls. A Refer-To with
+//! `Replaces` is an attended transfer: `attended.rs` hands the call to the
+//! colleague the operator consulted.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::attended::replaced_call_id;
 use super::call::{Call, Phase, Purpose, Transferor, leg_name};
 use super::inbound::{Holding, caller_number, holding, ringback_tone};
 use super::{Input, Telephony};
@@ -30,7 +29,6 @@ use crate::channels::ChannelContext;
 use crate::engine::{Event, OfferId, RequestId, TransferTarget};
 use crate::media::PlaySource;
 use crate::sip::CallCommand;
-use crate::sip::wire::uri::unescape;
 
 /// How long the engine may take to take up a transfer before it counts as
 /// refused (its answer normally comes within milliseconds).
@@ -176,11 +174,14 @@ impl Telephony {
             self.notify(&transferor, 491);
             return;
         }
-        if let Some(consultation) = replaced_call_id(refer_to) {
-            self.end_consultation(&consultation);
-        }
-        let user = caller_number(refer_to);
-        let destination = destination(&self.ctx.config.load(), &user);
+        let colleague = match replaced_call_id(refer_to) {
+            Some(consultation) => self.attended(&consultation, request),
+            None => None,
+        };
+        let destination = match colleague {
+            Some(colleague) => Destination::Operator(colleague),
+            None => destination(&self.ctx.config.load(), &caller_number(refer_to)),
+        };
         tracing::info!(%call_id, request = request.0, %refer_to, ?destination, ?transferor, "transfer asked");
         let target = match destination {
             Destination::Operator(name) => self
@@ -344,37 +345,6 @@ impl Telephony {
     }
 }
 
-/// The Call-ID a Refer-To's `Replaces` header names (RFC 3891), if any.
-fn replaced_call_id(refer_to: &str) -> Option<String> {
-    let (_, headers) = refer_to.split_once('?')?;
-    let replaces = headers.split('&').find_map(|header| {
-        let (name, value) = header.split_once('=')?;
-        name.eq_ignore_ascii_case("replaces").then(|| unescape(value))
-    })?;
-    let call_id = replaces.split(';').next()?.trim();
-    (!call_id.is_empty()).then(|| call_id.to_string())
-}
-
-impl Telephony {
-    /// Ends the internal call `call_id` (both sides get BYE) if it is one:
-    /// the consultation call of an attended transfer.
-    fn end_consultation(&mut self, call_id: &str) {
-        let Some(call) = self.calls.get_mut(call_id) else {
-            tracing::info!(%call_id, "attended transfer: no such consultation call, transferring blindly");
-            return;
-        };
-        let Some(gateway) = call.gateway.take_if(|g| matches!(g.purpose, Purpose::Internal { .. })) else {
-            return;
-        };
-        let _ = self.control.send(CallCommand::DropLeg { leg: gateway.name });
-        let _ = self.control.send(CallCommand::Hangup {
-            call_id: call_id.to_string(),
-        });
-        self.remove_call(call_id);
-        tracing::info!(%call_id, "attended transfer: consultation call ended");
-    }
-}
-
 /// The caller, already answered, waits again for the operator a transfer
 /// brings: the queue's music, else its ringback tone.
 fn wait_for_the_transfer(ctx: &ChannelContext, call_id: &str, call: &mut Call) {
@@ -390,21 +360,7 @@ fn wait_for_the_transfer(ctx: &ChannelContext, call_id: &str, call: &mut Call) {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_number, replaced_call_id};
-
-    #[test]
-    fn replaces_names_the_consultation_call() {
-        assert_eq!(
-            replaced_call_id("sip:105@acdd.example?Replaces=c1%40phone%3Bto-tag%3Dx%3Bfrom-tag%3Dy").as_deref(),
-            Some("c1@phone")
-        );
-        assert_eq!(
-            replaced_call_id("sip:105@acdd.example?X-Other=1&replaces=abc").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(replaced_call_id("sip:105@acdd.example"), None);
-        assert_eq!(replaced_call_id("sip:105@acdd.example?Replaces="), None);
-    }
+    use super::is_number;
 
     #[test]
     fn numbers_are_digits_with_an_optional_prefix() {

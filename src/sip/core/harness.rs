@@ -11,7 +11,9 @@
 //! or a command line: `!respond N STATUS`, `!hangup N`, `!notifycaller N
 //! STATUS`, `!reoffer N STATUS` (N picks a call the core handed over),
 //! `!dial L`, `!drop L`, `!notify L STATUS`, `!reofferleg L STATUS` (leg
-//! `acdd-gL`, dialled through the gateway at the trunk address), `!wait MS`.
+//! `acdd-gL`, dialled through the gateway at the trunk address), `!replace
+//! L M` (leg `acdd-gL` replacing the answered leg `acdd-gM`, else ringing
+//! operator alice), `!wait MS`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -45,7 +47,7 @@ m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 #[derive(Default)]
 pub struct Heard {
     pub calls: Vec<String>,
-    pub legs: Vec<String>,
+    pub legs: Vec<(String, LegEvent)>,
     pub updates: usize,
 }
 
@@ -65,12 +67,12 @@ impl IncomingCalls for Recorder {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).updates += 1;
     }
 
-    fn leg(&mut self, leg: &str, _event: LegEvent) {
+    fn leg(&mut self, leg: &str, event: LegEvent) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .legs
-            .push(leg.to_string());
+            .push((leg.to_string(), event));
     }
 }
 
@@ -158,6 +160,16 @@ impl CoreHarness {
                 target: DialTarget::Gateway {
                     address: gateway,
                     uri: format!("sip:+4930999{}@{gateway}", number % 10),
+                },
+                caller: "sip:+4930555000@127.0.0.1".into(),
+                sdp: SDP.to_vec(),
+                referred_by: None,
+            }),
+            "replace" => Some(CallCommand::Dial {
+                leg,
+                target: DialTarget::Replacing {
+                    operator: "alice".into(),
+                    replacing: format!("acdd-g{}", status % 4),
                 },
                 caller: "sip:+4930555000@127.0.0.1".into(),
                 sdp: SDP.to_vec(),
@@ -257,6 +269,21 @@ mod tests {
         let core = play(include_str!("../../../fuzz/seeds/sip_dialogs/dial_answer_refer_bye"));
         // Answered, Reoffered, Referred: three reports on the leg.
         assert_eq!(core.heard(|h| h.legs.len()), 3);
+        assert_eq!(core.sizes(), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_dialled_call_is_replaced_by_a_new_one_to_the_same_phone() {
+        let core = play(include_str!("../../../fuzz/seeds/sip_dialogs/dial_answer_replace"));
+        // Both legs answered (the second at the first's phone, by the
+        // tags the seed expects), both dropped.
+        let heard = core.heard(|h| h.legs.clone());
+        let answered: Vec<&str> = heard
+            .iter()
+            .filter(|(_, event)| matches!(event, LegEvent::Answered { .. }))
+            .map(|(leg, _)| leg.as_str())
+            .collect();
+        assert_eq!(answered, ["acdd-g1", "acdd-g2"], "{heard:?}");
         assert_eq!(core.sizes(), (0, 0, 0));
     }
 }

@@ -1,7 +1,9 @@
 //! Legs acdd originates (`CallCommand::Dial`): to an operator, one INVITE
 //! per registered contact (forks of one leg); to the outbound gateway, one
 //! INVITE to a number or SIP URI. Their responses, ACK (of the 2xx, and
-//! hop-by-hop of failures), CANCEL, and BYE both ways. The first 2xx wins
+//! hop-by-hop of failures), CANCEL, and BYE both ways. A leg may replace
+//! an answered fork of another (`DialTarget::Replacing`, RFC 3891: the
+//! attended transfer's hand-over). The first 2xx wins
 //! the leg and the other forks are cancelled; a 2xx that arrives after the
 //! leg was won or dropped gets ACK then BYE. In-dialog requests acdd sends
 //! later on a fork (BYE, NOTIFY from `refer.rs`) take the fork's next CSeq.
@@ -125,6 +127,19 @@ impl Fork {
         Some(self.request(method, &target, branch, &to, self.cseq))
     }
 
+    /// Where the phone of this answered fork is, and the `Replaces` value
+    /// that names its dialog as the phone knows it (its tag is the local
+    /// one, to-tag; ours the remote one, from-tag).
+    fn replaces(&self) -> Option<(String, Path, String)> {
+        let ForkState::Answered { to, target, .. } = &self.state else {
+            return None;
+        };
+        let tag_of = |text: &str| parse_name_addr(text).ok().and_then(|n| n.tag().map(str::to_string));
+        let (theirs, ours) = (tag_of(to)?, tag_of(&self.from)?);
+        let value = format!("{};to-tag={theirs};from-tag={ours}", self.call_id);
+        Some((target.clone(), self.path, value))
+    }
+
     pub(super) fn answered(&self) -> bool {
         matches!(self.state, ForkState::Answered { .. })
     }
@@ -162,8 +177,18 @@ impl SipCore {
         sdp: Vec<u8>,
         referred_by: Option<&str>,
     ) {
+        let replaced = match target {
+            DialTarget::Replacing { replacing, .. } => self
+                .outbound_legs
+                .get(replacing)
+                .and_then(|o| o.forks.iter().find_map(Fork::replaces)),
+            _ => None,
+        };
         let contacts: Vec<(String, Path)> = match target {
-            DialTarget::Operator(operator) => self
+            DialTarget::Replacing { .. } if replaced.is_some() => {
+                replaced.iter().map(|(uri, path, _)| (uri.clone(), *path)).collect()
+            }
+            DialTarget::Operator(operator) | DialTarget::Replacing { operator, .. } => self
                 .bindings
                 .of(operator)
                 .iter()
@@ -181,7 +206,10 @@ impl SipCore {
                 )],
             },
         };
-        let extra = referred_by.map_or(String::new(), |by| format!("Referred-By: {by}\r\n"));
+        let mut extra = referred_by.map_or(String::new(), |by| format!("Referred-By: {by}\r\n"));
+        if let Some((_, _, replaces)) = &replaced {
+            extra.push_str(&format!("Replaces: {replaces}\r\n"));
+        }
         let mut outbound = OutboundLeg::default();
         let now = Instant::now();
         for (target, path) in contacts {
@@ -221,7 +249,7 @@ impl SipCore {
         }
         match target {
             _ if !outbound.forks.is_empty() => {}
-            DialTarget::Operator(operator) => {
+            DialTarget::Operator(operator) | DialTarget::Replacing { operator, .. } => {
                 tracing::info!(%leg, %operator, "no registered contact to ring");
                 self.calls.leg(&leg, LegEvent::Failed { status: 0 });
                 return;
@@ -236,6 +264,10 @@ impl SipCore {
             DialTarget::Operator(operator) => {
                 tracing::debug!(%leg, %operator, contacts = outbound.forks.len(), "ringing operator")
             }
+            DialTarget::Replacing { operator, replacing } => match replaced {
+                Some(_) => tracing::info!(%leg, %operator, %replacing, "replacing the operator's call"),
+                None => tracing::info!(%leg, %operator, %replacing, "nothing to replace: ringing operator"),
+            },
             DialTarget::Gateway { address, uri } => {
                 tracing::info!(%leg, %address, %uri, "dialling through the outbound gateway")
             }
