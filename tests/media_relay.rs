@@ -618,6 +618,7 @@ async fn sdp_versions_repeat_until_a_new_offer_is_answered() {
     // Asked again (183 then 200 OK): the same description, same version.
     assert_eq!(String::from_utf8(session.local_sdp(caller).unwrap()).unwrap(), first);
     assert!(first.contains(" 1 IN IP4 127.0.0.1\r\n"), "{first}");
+    assert!(!session.holds(caller), "a sendrecv peer does not hold");
     // A re-INVITE (hold: sendonly) gets a new version and the mirrored direction.
     let hold = String::from_utf8(sdp_body(4000, "0", &[]))
         .unwrap()
@@ -626,6 +627,7 @@ async fn sdp_versions_repeat_until_a_new_offer_is_answered() {
     let second = String::from_utf8(session.local_sdp(caller).unwrap()).unwrap();
     assert!(second.contains(" 2 IN IP4 127.0.0.1\r\n"), "{second}");
     assert!(second.contains("a=recvonly"), "{second}");
+    assert!(session.holds(caller), "a sendonly peer holds the call");
     // A refresh offering the same again: the same answer, the same version.
     session.set_remote(caller, hold.as_bytes()).unwrap();
     let refreshed = String::from_utf8(session.local_sdp(caller).unwrap()).unwrap();

@@ -1259,9 +1259,42 @@ struct BaresipCall {
     _alias: common::baresip::LoopbackAlias,
 }
 
-fn baresip_call(name: &str) -> BaresipCall {
+/// The samples of the hold music `baresip_call` gives the queue "quiet": a
+/// constant, unlike a tone, and not silence.
+const HOLD_MUSIC_SAMPLE: i16 = 3000;
+
+/// The μ-law byte of every hold music sample.
+fn hold_music_byte() -> u8 {
+    let mut encoded = Vec::new();
+    acdd::media::G711::Ulaw.encode(&[HOLD_MUSIC_SAMPLE], &mut encoded);
+    encoded[0]
+}
+
+/// A caller (SIPp, media from the test) bridged with baresip as alice. With
+/// `hold_music`, the call goes to queue "quiet" (ringback while waiting,
+/// a `music_file` of `HOLD_MUSIC_SAMPLE`s for when alice holds the call),
+/// else to "desk".
+fn baresip_call(name: &str, hold_music: bool) -> BaresipCall {
     let alias = common::baresip::LoopbackAlias::ensure();
-    let (dir, acdd) = start(name);
+    let dir = TestDir::new(name);
+    let (extra, number) = match hold_music {
+        true => {
+            let music = acdd::media::write_g711_wav(
+                &dir.0.join("hold.wav"),
+                acdd::media::G711::Ulaw,
+                &[HOLD_MUSIC_SAMPLE; 8000],
+            )
+            .unwrap();
+            let quiet = format!(
+                "[[queues]]\nname = \"quiet\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\n\
+                 check_availability = false\nmusic_file = \"{}\"\n\n[[routes.phone]]\nnumber = \"+4930777555\"\nqueue = \"quiet\"\n",
+                music.display()
+            );
+            (format!("{HOTLINE}\n{quiet}"), "+4930777555")
+        }
+        false => (HOTLINE.to_string(), "+4930444444"),
+    };
+    let acdd = start_in(&dir, extra, true);
     let phone = common::baresip::Baresip::start(&dir.0, &acdd, "alice", 30);
     assert!(
         acdd.wait_for_log(
@@ -1273,7 +1306,7 @@ fn baresip_call(name: &str) -> BaresipCall {
         acdd.log_text()
     );
     // baresip answers by itself.
-    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", number);
     let port = wait_for_media_port(&dir.0, &acdd);
     assert!(acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)));
     BaresipCall {
@@ -1289,11 +1322,11 @@ fn baresip_call(name: &str) -> BaresipCall {
 
 #[test]
 fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
-    let call = baresip_call("tel-baresip");
+    let call = baresip_call("tel-baresip", false);
     let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
     // The caller speaks for 2 s while counting what comes back: baresip's
     // 440 Hz sine, relayed by acdd (nothing else plays to a bridged caller).
-    let (heard, tones) = speak_and_listen(media, port, 0..100);
+    let Listened { heard, tones, .. } = speak_and_listen(media, port, 0..100);
     assert!(
         heard >= 50 && tones >= 50,
         "baresip's audio reached the caller through acdd: {heard} PCMU packets, {tones} with a tone\n{}\n{}",
@@ -1304,11 +1337,22 @@ fn a_baresip_operator_answers_by_itself_and_its_audio_reaches_the_caller() {
     assert!(acdd.wait_for_log(&["caller hung up"], Duration::from_secs(15)));
 }
 
+/// What came back to the caller in `speak_and_listen`.
+#[derive(Debug)]
+struct Listened {
+    /// PCMU packets.
+    heard: u32,
+    /// Those whose samples vary (a tone, not silence).
+    tones: u32,
+    /// Those of the hold music (`hold_music_byte`s only).
+    music: u32,
+}
+
 /// Sends a PCMU packet every ~20 ms from the caller's `media` socket to
-/// acdd's `port` (sequence numbers `sequences`) and counts what comes back:
-/// PCMU packets, and those whose samples vary (a tone, not silence).
-fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops::Range<u16>) -> (u32, u32) {
-    let (mut heard, mut tones) = (0, 0);
+/// acdd's `port` (sequence numbers `sequences`) and counts what comes back.
+fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops::Range<u16>) -> Listened {
+    let (mut heard, mut tones, mut music) = (0, 0, 0);
+    let music_byte = hold_music_byte();
     let mut buffer = [0u8; 2048];
     for sequence in sequences {
         media
@@ -1334,39 +1378,55 @@ fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops:
                 if payload.iter().any(|b| *b != payload[0]) {
                     tones += 1;
                 }
+                if payload.iter().all(|b| *b == music_byte) {
+                    music += 1;
+                }
             }
         }
     }
-    (heard, tones)
+    Listened { heard, tones, music }
 }
 
 #[test]
-fn a_baresip_operator_holds_and_resumes_the_caller_with_re_invites() {
-    let call = baresip_call("tel-baresip-hold");
+fn a_baresip_operator_holds_the_caller_who_hears_the_queues_music_until_resumed() {
+    let call = baresip_call("tel-baresip-hold", true);
     let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
-    let (_, before) = speak_and_listen(media, port, 0..20);
-    // alice presses hold: baresip re-INVITEs, acdd answers from the media.
+    let before = speak_and_listen(media, port, 0..20);
+    // alice presses hold: baresip re-INVITEs, acdd answers from the media
+    // and plays the queue's music to the caller instead of alice's tone.
     let held = phone.command("hold");
     assert!(
-        acdd.wait_for_log(&["leg's re-INVITE answered", "status=200"], Duration::from_secs(10)),
+        acdd.wait_for_log(&["holds or resumes", "holds=true"], Duration::from_secs(10)),
         "hold: {held}\n{}\n{}",
         phone.log(),
         acdd.log_text()
     );
-    let _ = speak_and_listen(media, port, 20..30);
+    let holding = speak_and_listen(media, port, 20..45);
     let resumed = phone.command("resume");
-    let answered = || acdd.log_text().matches("leg's re-INVITE answered").count();
-    let until = std::time::Instant::now() + Duration::from_secs(10);
-    while answered() < 2 && std::time::Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(answered(), 2, "resume: {resumed}\n{}\n{}", phone.log(), acdd.log_text());
+    assert!(
+        acdd.wait_for_log(&["holds or resumes", "holds=false"], Duration::from_secs(10)),
+        "resume: {resumed}\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    assert_eq!(
+        acdd.log_text().matches("leg's re-INVITE answered").count(),
+        2,
+        "{}",
+        acdd.log_text()
+    );
     assert!(!acdd.log_text().contains("re-INVITE refused"), "{}", acdd.log_text());
     // Back from hold, alice's tone reaches the caller again.
-    let (_, after) = speak_and_listen(media, port, 30..60);
+    let after = speak_and_listen(media, port, 45..75);
+    // A few packets of the other source may still be on their way at each switch.
     assert!(
-        before >= 10 && after >= 15,
-        "tone packets before hold {before}, after resume {after}\n{}\n{}",
+        before.tones >= 10
+            && before.music == 0
+            && holding.music >= 12
+            && holding.tones <= 3
+            && after.tones >= 15
+            && after.music <= 3,
+        "before hold {before:?}, on hold {holding:?}, after resume {after:?}\n{}\n{}",
         phone.log(),
         acdd.log_text()
     );

@@ -246,6 +246,17 @@ impl MediaSession {
         }))
     }
 
+    /// Whether the leg's peer holds the call: its description says it
+    /// sends only, or nothing, or gives no address (`c=0.0.0.0`).
+    pub fn holds(&self, leg: LegId) -> bool {
+        self.legs
+            .get(&leg)
+            .and_then(|state| state.remote.as_ref())
+            .is_some_and(|remote| {
+                remote.addr.is_none() || matches!(remote.direction, Direction::SendOnly | Direction::Inactive)
+            })
+    }
+
     /// What acdd offers on a leg that has no remote description yet.
     fn offer_formats(&self, leg: LegId) -> Vec<Format> {
         if let Some(codec) = &self.codec {

@@ -99,6 +99,9 @@ pub(crate) struct Call {
     /// Operators whose phone this call keeps busy outside the engine's
     /// requests (an internal call: `Event::PhoneInUse`), freed with it.
     pub phones_in_use: Vec<OperatorId>,
+    /// The leg of the caller's counterpart while it holds the call
+    /// (`reoffer.rs`): the caller hears the queue's music until it resumes.
+    pub on_hold: Option<LegId>,
 }
 
 #[derive(Default)]

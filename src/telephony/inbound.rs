@@ -70,14 +70,24 @@ pub(super) fn holding(ctx: &ChannelContext, number: &str) -> Holding {
     match (queue.hold, &queue.music_file) {
         (Hold::Ringback, _) | (Hold::Music, None) => Holding::Ringback(tone),
         (Hold::Tone, _) => Holding::Tone(tone),
-        (Hold::Music, Some(file)) => match Prompt::load(file) {
-            Ok(prompt) => Holding::Music(prompt),
-            Err(error) => {
-                tracing::warn!(file = %file.display(), %error, "music on hold cannot be read");
-                Holding::Ringback(tone)
-            }
+        (Hold::Music, Some(file)) => match load_music(file) {
+            Some(prompt) => Holding::Music(prompt),
+            None => Holding::Ringback(tone),
         },
     }
+}
+
+/// The `music_file` of the queue the number routes to, whatever its
+/// `hold`: what a caller hears while their operator holds the call.
+pub(super) fn hold_music(ctx: &ChannelContext, number: &str) -> Option<Prompt> {
+    let config = ctx.config.load();
+    load_music(queue_of(&config, number)?.music_file.as_ref()?)
+}
+
+fn load_music(file: &std::path::Path) -> Option<Prompt> {
+    Prompt::load(file)
+        .inspect_err(|error| tracing::warn!(file = %file.display(), %error, "music on hold cannot be read"))
+        .ok()
 }
 
 fn status_for(error: &ChannelError) -> u16 {
@@ -125,6 +135,7 @@ impl Telephony {
                 gateway: None,
                 referred_by: None,
                 phones_in_use: Vec::new(),
+                on_hold: None,
             },
         );
         true

@@ -4,11 +4,16 @@
 //! media address. The leg's media takes the offer and answers it (the
 //! direction mirrored: sendonly → recvonly); a refused offer is 488 and the
 //! call goes on as it was. An operator leg not bridged yet answers 491, a
-//! leg telephony no longer has 481.
+//! leg telephony no longer has 481. When the caller's counterpart (the
+//! operator, a picker, the party a call was forwarded to) holds the call,
+//! the caller hears the queue's `music_file` if it has one (else whatever
+//! the holding phone sends); when they resume, the two are bridged again.
 
 use super::Telephony;
 use super::call::{Call, Phase, offer_of};
-use crate::media::LegId;
+use super::inbound::hold_music;
+use crate::channels::ChannelContext;
+use crate::media::{LegId, PlaySource};
 use crate::sip::{CallCommand, ReofferDialog};
 
 /// The status and SDP that answer a re-offer on `leg` of `call` (no offer:
@@ -30,13 +35,36 @@ fn answer(call: &mut Call, leg: LegId, offer: &[u8]) -> (u16, Option<Vec<u8>>) {
     }
 }
 
+/// After the caller's counterpart on `leg` re-offered: on hold, the
+/// caller hears the queue's music; back, the two hear each other again.
+fn follow_hold(ctx: &ChannelContext, call: &mut Call, leg: LegId) {
+    let holds = call.media.holds(leg);
+    if holds == (call.on_hold == Some(leg)) {
+        return;
+    }
+    call.on_hold = holds.then_some(leg);
+    let result = match (holds, hold_music(ctx, &call.number)) {
+        (true, Some(music)) => call.media.play(call.caller, PlaySource::Music(music)).map(drop),
+        (true, None) => Ok(()),
+        (false, _) => call.media.bridge(call.caller, leg),
+    };
+    match result {
+        Ok(()) => tracing::info!(number = %call.number, holds, "the caller's counterpart holds or resumes"),
+        Err(error) => tracing::warn!(number = %call.number, holds, %error, "hold or resume not followed"),
+    }
+}
+
 impl Telephony {
     /// A re-INVITE from the caller of `call_id`, or from a picker's call.
     pub(super) fn caller_reoffered(&mut self, call_id: &str, offer: &[u8]) {
         let picked = self.pickups.picked_by(call_id).zip(self.pickups.picker_leg(call_id));
         let (status, sdp) = match picked {
             Some((caller, leg)) => match self.calls.get_mut(&caller) {
-                Some(call) => answer(call, leg, offer),
+                Some(call) => {
+                    let answered = answer(call, leg, offer);
+                    follow_hold(&self.ctx, call, leg);
+                    answered
+                }
                 None => (481, None),
             },
             None => match self.calls.get_mut(call_id) {
@@ -58,14 +86,22 @@ impl Telephony {
             Some(offer_id) => match self.calls.by_offer(offer_id) {
                 Some((_, call)) if call.phase != Phase::Bridged(offer_id) => (491, None),
                 Some((_, call)) => match call.legs.get(&offer_id).map(|l| l.media) {
-                    Some(leg) => answer(call, leg, offer),
+                    Some(leg) => {
+                        let answered = answer(call, leg, offer);
+                        follow_hold(&self.ctx, call, leg);
+                        answered
+                    }
                     None => (481, None),
                 },
                 None => (481, None),
             },
             None => match self.calls.by_gateway(name) {
                 Some((_, call)) => match call.gateway.as_ref().map(|g| g.media) {
-                    Some(leg) => answer(call, leg, offer),
+                    Some(leg) => {
+                        let answered = answer(call, leg, offer);
+                        follow_hold(&self.ctx, call, leg);
+                        answered
+                    }
                     None => (481, None),
                 },
                 None => (481, None),
