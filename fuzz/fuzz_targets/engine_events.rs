@@ -45,6 +45,10 @@ enum Step {
     Reload {
         drop_operator: u8,
     },
+    PhoneInUse {
+        operator: u8,
+        in_use: bool,
+    },
 }
 
 fn setup(without: Option<usize>) -> EngineSetup {
@@ -158,6 +162,10 @@ fuzz_target!(|steps: Vec<Step>| {
             Step::Reachable { operator: o, reachable } => Event::PhoneReachable {
                 operator: operator(o),
                 reachable,
+            },
+            Step::PhoneInUse { operator: o, in_use } => Event::PhoneInUse {
+                operator: operator(o),
+                in_use,
             },
             Step::Transfer {
                 request,

@@ -7,15 +7,16 @@
 //! (whatever user the Refer-To names). The engine's offer to them is
 //! dialled with `Replaces` naming their side of the consultation
 //! (`DialTarget::Replacing`), so their phone swaps calls without ringing
-//! (one without Replaces rings it as a second call). Once that leg answers
-//! or fails, or after `HANDOVER_WAIT`, the consultation's last leg is
-//! dropped. A consultation not answered yet ends (BYE to both) and the
+//! (one without Replaces rings it as a second call). Once that leg answers,
+//! fails or is withdrawn, or after `HANDOVER_WAIT`, the consultation's last
+//! leg is dropped. Only the transferring operator's own consultation is
+//! handed over. A consultation not answered yet ends (BYE to both) and the
 //! transfer goes on blindly to the Refer-To.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::call::{Phase, Purpose};
+use super::call::{Phase, Purpose, Transferor};
 use super::{Input, Telephony};
 use crate::engine::{Event, OperatorId, RequestId};
 use crate::sip::CallCommand;
@@ -53,13 +54,45 @@ pub(super) fn replaced_call_id(refer_to: &str) -> Option<String> {
 }
 
 impl Telephony {
-    /// A transfer of `request` names the consultation `call_id`: the
-    /// colleague who answered it (their operator name) takes the call over;
-    /// `None` when there is nobody to hand over to (the consultation, if
-    /// any, has ended and the Refer-To decides).
-    pub(super) fn attended(&mut self, call_id: &str, request: RequestId) -> Option<String> {
-        let Some(call) = self.calls.get_mut(call_id) else {
-            tracing::info!(%call_id, "attended transfer: no such consultation call, transferring blindly");
+    /// The operator moving `request` (on the call `call_id`).
+    async fn transferring_operator(
+        &mut self,
+        call_id: &str,
+        request: RequestId,
+        transferor: &Transferor,
+    ) -> Option<OperatorId> {
+        if let Transferor::Operator(offer) = transferor {
+            return Some(self.calls.get_mut(call_id)?.legs.get(offer)?.operator);
+        }
+        self.ctx
+            .engine
+            .query(move |e| {
+                let name = e.request_view(request)?.operator?;
+                e.operator_id(&name)
+            })
+            .await
+            .flatten()
+    }
+
+    /// The transfer of `request` on the call `customer` names the
+    /// consultation `call_id`: the colleague who answered it (their
+    /// operator name) takes the call over; `None` when there is nobody to
+    /// hand over to (the consultation, if any, has ended and the Refer-To
+    /// decides). Only the transferring operator's own consultation counts.
+    pub(super) async fn attended(
+        &mut self,
+        call_id: &str,
+        customer: &str,
+        request: RequestId,
+        transferor: &Transferor,
+    ) -> Option<String> {
+        let transferring = self.transferring_operator(customer, request, transferor).await;
+        let Some(call) = self
+            .calls
+            .get_mut(call_id)
+            .filter(|call| transferring.is_some_and(|operator| call.phones_in_use.contains(&operator)))
+        else {
+            tracing::info!(%call_id, "attended transfer: no consultation call of this operator, transferring blindly");
             return None;
         };
         let colleague = match &call.gateway {
@@ -114,8 +147,9 @@ impl Telephony {
             .map(|handover| handover.leg.clone())
     }
 
-    /// The hand-over of `request` is over (the replacing leg answered or
-    /// failed, or it waited long enough): the consultation's last leg goes.
+    /// The hand-over of `request` is over (the replacing leg answered,
+    /// failed or was withdrawn, or it waited long enough): the
+    /// consultation's last leg goes.
     pub(super) fn handover_over(&mut self, request: RequestId) {
         let Some(handover) = self.handovers.by_request.remove(&request) else {
             return;

@@ -95,6 +95,9 @@ impl Telephony {
     pub(super) fn withdraw(&mut self, offer: OfferId) {
         if let Some((call_id, call)) = self.calls.by_offer(offer) {
             release(&call_id, call, offer);
+            if let Some(request) = call.request {
+                self.handover_over(request);
+            }
         }
         let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
     }

@@ -175,7 +175,7 @@ impl Telephony {
             return;
         }
         let colleague = match replaced_call_id(refer_to) {
-            Some(consultation) => self.attended(&consultation, request),
+            Some(consultation) => self.attended(&consultation, &call_id, request, &transferor).await,
             None => None,
         };
         let destination = match colleague {
