@@ -1129,6 +1129,58 @@ fn an_operator_dialling_neither_a_colleague_nor_a_pickup_code_is_refused() {
 }
 
 #[test]
+fn operators_start_pause_and_end_their_workday_with_star_codes() {
+    let (dir, acdd) = start("tel-workday-codes");
+    // alice says she is online (the app's part), so her state shows her workday.
+    let (status, body) = acdd.api(
+        "POST",
+        "/api/v1/operators/me/status",
+        "alice-operator-api-token",
+        r#"{"presence":"online"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let state = |acdd: &Acdd| {
+        let scrape = metrics(acdd);
+        let state = ["paused", "not_working", "idle", "offline", "away"]
+            .into_iter()
+            .find(|state| {
+                value(
+                    &scrape,
+                    "acdd_operator_state",
+                    &[("operator", "alice"), ("state", state)],
+                ) == Some(1.0)
+            });
+        let paused = value(&scrape, "acdd_operator_paused", &[("operator", "alice")]);
+        (state.map(str::to_string), paused)
+    };
+    // Each code is answered, sounds its tone, then acdd hangs up (BYE).
+    for (code, expected, paused) in [
+        ("*46", "paused", 1.0),
+        ("*45", "idle", 0.0),
+        ("*47", "not_working", 0.0),
+    ] {
+        let output = dial_as(&dir.0, &acdd, "picker", code, "alice", "127.0.0.2", &code[1..]);
+        assert_succeeded(&format!("alice dialling {code}"), &output, &acdd);
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while state(&acdd).0.as_deref() != Some(expected) && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            state(&acdd),
+            (Some(expected.to_string()), Some(paused)),
+            "after {code}\n{}",
+            acdd.log_text()
+        );
+    }
+    assert_eq!(
+        acdd.log_text().matches("workday changed from the phone").count(),
+        3,
+        "{}",
+        acdd.log_text()
+    );
+}
+
+#[test]
 fn an_operator_calls_a_colleague_by_extension() {
     let dir = TestDir::new("tel-internal");
     let acdd = start_in(&dir, FRONT.into(), false);

@@ -33,6 +33,9 @@ pub(crate) enum Phase {
     /// transfer: the colleague's leg waits for the customer's call to
     /// replace it (`attended.rs`).
     HandingOver,
+    /// An operator's workday code: their phone hears a confirmation tone,
+    /// then BYE (`workday_codes.rs`).
+    Confirming,
 }
 
 /// Why acdd dials out through the gateway.

@@ -168,7 +168,9 @@ impl Telephony {
             | Input::Pickup { .. }
             | Input::GatewayTimeout(_)
             | Input::TransferUndecided(_)
-            | Input::HandoverOver(_) => {}
+            | Input::HandoverOver(_)
+            | Input::WorkdayCode { .. }
+            | Input::Confirmed(_) => {}
         }
     }
 
@@ -242,7 +244,7 @@ impl Telephony {
             let _ = self.control.send(CallCommand::DropLeg { leg: gateway.name });
         }
         match call.phase {
-            Phase::Forwarding | Phase::Forwarded | Phase::HandingOver => {
+            Phase::Forwarding | Phase::Forwarded | Phase::HandingOver | Phase::Confirming => {
                 tracing::debug!(%call_id, "caller hung up (forwarded call)");
                 self.remove_call(call_id);
             }

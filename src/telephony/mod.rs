@@ -5,7 +5,8 @@
 //! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`),
 //! missed calls (`missed.rs`, with greetings and announcements in
 //! `announce.rs`), calls out through the gateway (`gateway.rs`), calls
-//! between operators (`internal.rs`), REFER transfers (`transfer.rs`,
+//! between operators (`internal.rs`), workday codes (`workday_codes.rs`),
+//! REFER transfers (`transfer.rs`,
 //! attended ones in `attended.rs`) and re-INVITEs (`reoffer.rs`). It
 //! translates; the engine decides.
 
@@ -22,6 +23,7 @@ mod pickup;
 mod reoffer;
 mod ring;
 mod transfer;
+mod workday_codes;
 
 use std::collections::HashSet;
 
@@ -54,6 +56,10 @@ pub enum Input {
     /// An operator dialled the pickup code (`*8`: their groups; `**EXT`:
     /// the operator with that extension).
     Pickup { call: IncomingCall, operator: String },
+    /// An operator dialled a workday code (`*45`, `*46`, `*47`).
+    WorkdayCode { call: IncomingCall, operator: String },
+    /// The confirmation tone of a workday code has sounded.
+    Confirmed(String),
     /// An operator dialled something else: a colleague's extension
     /// (`internal.rs`), or nothing acdd carries.
     OperatorCall { call: IncomingCall, operator: String },
@@ -72,7 +78,8 @@ pub enum Input {
 }
 
 /// The SIP core's side of the seam: takes trunk calls to routed numbers,
-/// operators' pickup codes and their other calls (`internal.rs` decides);
+/// operators' pickup and workday codes and their other calls (`internal.rs`
+/// decides);
 /// refuses trunk calls to other numbers (404).
 pub struct Seam {
     routed: HashSet<String>,
@@ -84,6 +91,15 @@ impl IncomingCalls for Seam {
         match &call.caller {
             Caller::Operator(operator) if pickup::is_pickup(&call.number) => {
                 match self.inputs.send(Input::Pickup {
+                    call: call.clone(),
+                    operator: operator.clone(),
+                }) {
+                    Ok(()) => CallVerdict::Pending,
+                    Err(_) => CallVerdict::Reject { status: 503 },
+                }
+            }
+            Caller::Operator(operator) if workday_codes::workday_code(&call.number).is_some() => {
+                match self.inputs.send(Input::WorkdayCode {
                     call: call.clone(),
                     operator: operator.clone(),
                 }) {
@@ -227,6 +243,8 @@ impl Telephony {
         match input {
             Input::Pickup { call, operator } => self.pickup(call, operator).await,
             Input::OperatorCall { call, operator } => self.operator_call(call, &operator).await,
+            Input::WorkdayCode { call, operator } => self.workday_code(call, operator).await,
+            Input::Confirmed(call_id) => self.confirmed(&call_id),
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {
