@@ -492,15 +492,64 @@ fn audio_flows_both_ways_through_acdd_after_bridging() {
 /// acdd with a queue "lounge" (+4930777777) that answers at once and holds
 /// with a second of music.
 fn start_with_lounge(dir: &TestDir) -> Acdd {
+    start_with_lounge_and(dir, "")
+}
+
+/// `start_with_lounge` with more lines in the lounge queue.
+fn start_with_lounge_and(dir: &TestDir, more: &str) -> Acdd {
     let music = dir.0.join("music.wav");
     let tone: Vec<i16> = (0..8000).map(|i| ((i as f64 * 0.314).sin() * 8000.0) as i16).collect();
     let music = acdd::media::write_g711_wav(&music, acdd::media::G711::Ulaw, &tone).unwrap();
     let lounge = format!(
         "[[queues]]\nname = \"lounge\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nhold = \"music\"\n\
-         music_file = \"{}\"\n\n[[routes.phone]]\nnumber = \"+4930777777\"\nqueue = \"lounge\"\n",
+         music_file = \"{}\"\n{more}\n[[routes.phone]]\nnumber = \"+4930777777\"\nqueue = \"lounge\"\n",
         music.display()
     );
     start_in(dir, format!("{HOTLINE}\n{lounge}"), false)
+}
+
+#[test]
+fn a_waiting_caller_hears_the_queues_announcement_between_the_music() {
+    let dir = TestDir::new("tel-waiting-announcement");
+    // 0.4 s of one constant sample, every second: unlike the music's sine.
+    let announcement = acdd::media::write_g711_wav(
+        &dir.0.join("busy.wav"),
+        acdd::media::G711::Ulaw,
+        &[HOLD_MUSIC_SAMPLE; 3200],
+    )
+    .unwrap();
+    let more = format!(
+        "waiting_announcement = {{ file = \"{}\", every_seconds = 1 }}\n",
+        announcement.display()
+    );
+    let acdd = start_with_lounge_and(&dir, &more);
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_music", "+4930777777");
+    // The caller waits 2 s after the answer: music, the announcement at 1 s,
+    // music again. Each packet is one or the other, in that order.
+    let announced = hold_music_byte();
+    let mut buffer = [0u8; 2048];
+    media.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let mut heard = Vec::new();
+    while let Ok((n, _)) = media.recv_from(&mut buffer) {
+        if n == 12 + 160 {
+            heard.push(buffer[12..n].iter().all(|b| *b == announced));
+        }
+        media.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    }
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    let first = heard.iter().position(|a| *a);
+    let last = heard.iter().rposition(|a| *a);
+    let (Some(first), Some(last)) = (first, last) else {
+        panic!("no announcement among {} packets\n{}", heard.len(), acdd.log_text());
+    };
+    let announcement_packets = heard[first..=last].iter().filter(|a| **a).count();
+    assert!(
+        first >= 20 && (15..=25).contains(&announcement_packets) && heard.len() > last + 10,
+        "music ({first} packets), the announcement ({announcement_packets} of {}), music again ({})\n{}",
+        last + 1 - first,
+        heard.len() - last - 1,
+        acdd.log_text()
+    );
 }
 
 #[test]

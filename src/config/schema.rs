@@ -364,8 +364,26 @@ pub struct Queue {
     /// The tone of `hold = "tone"`, and of a transfer's wait.
     #[serde(default)]
     pub ringback_tone: RingbackTone,
+    /// Played now and then to callers waiting with `hold = "music"` or `"tone"`.
+    pub waiting_announcement: Option<Spanned<WaitingAnnouncement>>,
     #[serde(default = "default_missed")]
     pub missed: Spanned<Missed>,
+}
+
+/// What waiting callers hear every `every_seconds`, e.g.
+/// `waiting_announcement = { file = "/etc/acdd/sounds/all-busy.wav", every_seconds = 30 }`;
+/// their music or tone goes on after it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitingAnnouncement {
+    /// WAV, G.711 or 16-bit PCM at 8 kHz, like the other prompts.
+    pub file: PathBuf,
+    #[serde(default = "default_announcement_interval")]
+    pub every_seconds: Spanned<i64>,
+}
+
+fn default_announcement_interval() -> Spanned<i64> {
+    Spanned::new(0..0, 30)
 }
 
 fn default_mode() -> Mode {

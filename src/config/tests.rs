@@ -270,3 +270,23 @@ fn sip_credentials_need_a_secret() {
     ));
     assert!(e.reason.contains("32 hexadecimal digits"), "{e}");
 }
+
+#[test]
+fn a_waiting_announcement_needs_media_to_the_caller_and_an_interval() {
+    let announced = |hold: &str, every: i64| {
+        BASE.replace(
+            r#"operators = ["alice", "bob"]"#,
+            &format!(
+                "operators = [\"alice\", \"bob\"]\nhold = \"{hold}\"\nmusic_file = \"m.wav\"\n\
+                 waiting_announcement = {{ file = \"busy.wav\", every_seconds = {every} }}"
+            ),
+        )
+    };
+    parse(Path::new("t"), &announced("music", 20)).unwrap();
+    parse(Path::new("t"), &announced("tone", 1)).unwrap();
+    let e = error_of(&announced("ringback", 20));
+    assert!(e.reason.contains("waiting_announcement needs hold"), "{e}");
+    assert_eq!(e.line, 18, "{e}");
+    let e = error_of(&announced("music", 0));
+    assert!(e.reason.contains("every_seconds must be greater than zero"), "{e}");
+}

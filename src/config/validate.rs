@@ -267,6 +267,22 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
                 format!("queue {name:?}: hold = \"music\" needs music_file"),
             ));
         }
+        if let Some(announcement) = &q.waiting_announcement {
+            positive(
+                &announcement.get_ref().every_seconds,
+                "waiting_announcement.every_seconds",
+                name,
+            )?;
+            if q.hold == Hold::Ringback {
+                return Err(problem(
+                    announcement,
+                    format!(
+                        "queue {name:?}: waiting_announcement needs hold = \"music\" or \"tone\" \
+                         (with \"ringback\" the caller's own phone rings and hears nothing from acdd)"
+                    ),
+                ));
+            }
+        }
         check_missed(config, q)?;
     }
     Ok(())

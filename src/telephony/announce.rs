@@ -21,6 +21,8 @@ pub enum AfterPlay {
     Record(RequestId),
     /// Hang up (BYE).
     Hangup,
+    /// Back to the music or tone of a waiting caller (`waiting.rs`).
+    ResumeWaiting,
 }
 
 /// The missed-call settings that apply to a call to `number`: those of the
@@ -84,6 +86,10 @@ impl Telephony {
 
     /// A greeting or announcement ended: record, or hang up.
     pub(super) fn played(&mut self, call_id: &str, then: AfterPlay, end: PlayEnd) {
+        if matches!(then, AfterPlay::ResumeWaiting) {
+            self.resume_waiting(call_id, end);
+            return;
+        }
         if self.calls.get_mut(call_id).is_none() {
             tracing::info!(%call_id, ?end, "the caller left during the greeting or announcement");
             return;
@@ -106,6 +112,7 @@ impl Telephony {
                     call_id: call_id.to_string(),
                 });
             }
+            AfterPlay::ResumeWaiting => {}
         }
     }
 

@@ -4,7 +4,7 @@
 //! looks for an operator: their own phone's (180), or with `hold = "tone"`
 //! a tone acdd generates as early media (183 with acdd's SDP); or, in a queue
 //! with `hold = "music"`, is answered at once (200 with acdd's SDP) and hears
-//! the music. A CANCEL or BYE from the caller abandons a
+//! the music (now and then the queue's `waiting_announcement`, `waiting.rs`). A CANCEL or BYE from the caller abandons a
 //! queued request, or ends a bridged call (`Closed`, the operator gets BYE).
 //! Failures to store become final SIP answers (404, 503, 500).
 
@@ -41,7 +41,7 @@ pub(super) enum Holding {
 }
 
 /// The queue the number routes to.
-fn queue_of<'c>(config: &'c Config, number: &str) -> Option<&'c Queue> {
+pub(super) fn queue_of<'c>(config: &'c Config, number: &str) -> Option<&'c Queue> {
     let route = config.routes.phone.iter().find(|r| r.number.get_ref() == number)?;
     config.queues.iter().find(|q| q.name.get_ref() == route.queue.get_ref())
 }
@@ -74,6 +74,16 @@ pub(super) fn holding(ctx: &ChannelContext, number: &str) -> Holding {
             Some(prompt) => Holding::Music(prompt),
             None => Holding::Ringback(tone),
         },
+    }
+}
+
+/// What an answered caller of `number` hears while waiting again (after an
+/// announcement, during a transfer): the queue's music, else its ringback
+/// tone.
+pub(super) fn waiting_sound(ctx: &ChannelContext, number: &str) -> PlaySource {
+    match holding(ctx, number) {
+        Holding::Music(prompt) => PlaySource::Music(prompt),
+        Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
     }
 }
 
@@ -170,7 +180,8 @@ impl Telephony {
             | Input::TransferUndecided(_)
             | Input::HandoverOver(_)
             | Input::WorkdayCode { .. }
-            | Input::Confirmed(_) => {}
+            | Input::Confirmed(_)
+            | Input::WaitingAnnouncement(_) => {}
         }
     }
 
@@ -217,7 +228,8 @@ impl Telephony {
                         // Early media (183) leaves the call unanswered: the
                         // bridge or a missed action answers it.
                         call.answered = status == 200;
-                        self.respond(call_id, status, Some(sdp));
+                        self.respond(call_id.clone(), status, Some(sdp));
+                        self.announce_while_waiting(&call_id);
                     }
                     Err(error) => {
                         tracing::warn!(%call_id, %error, hold, "nothing to play while queued: ringing back instead");

@@ -2,13 +2,13 @@
 //! SIP. `Seam` is what the SIP core hands calls to (`IncomingCalls`); one
 //! task (`run`) owns every call's state (`call.rs`) and carries out the
 //! engine's phone actions through the core's `CallControl`: the caller's leg
-//! (`inbound.rs`), ringing operators (`ring.rs`), bridging (`bridge.rs`),
-//! missed calls (`missed.rs`, with greetings and announcements in
-//! `announce.rs`), calls out through the gateway (`gateway.rs`), calls
-//! between operators (`internal.rs`), workday codes (`workday_codes.rs`),
-//! REFER transfers (`transfer.rs`,
-//! attended ones in `attended.rs`) and re-INVITEs (`reoffer.rs`). It
-//! translates; the engine decides.
+//! (`inbound.rs`, announcements while waiting in `waiting.rs`), ringing
+//! operators (`ring.rs`), bridging (`bridge.rs`), missed calls (`missed.rs`,
+//! with greetings and announcements in `announce.rs`), calls out through the
+//! gateway (`gateway.rs`), calls between operators (`internal.rs`), workday
+//! codes (`workday_codes.rs`), REFER transfers (`transfer.rs`, attended ones
+//! in `attended.rs`) and re-INVITEs (`reoffer.rs`). It translates; the
+//! engine decides.
 
 mod announce;
 mod attended;
@@ -23,6 +23,7 @@ mod pickup;
 mod reoffer;
 mod ring;
 mod transfer;
+mod waiting;
 mod workday_codes;
 
 use std::collections::HashSet;
@@ -60,6 +61,8 @@ pub enum Input {
     WorkdayCode { call: IncomingCall, operator: String },
     /// The confirmation tone of a workday code has sounded.
     Confirmed(String),
+    /// Time for the waiting announcement of this call (`waiting.rs`).
+    WaitingAnnouncement(String),
     /// An operator dialled something else: a colleague's extension
     /// (`internal.rs`), or nothing acdd carries.
     OperatorCall { call: IncomingCall, operator: String },
@@ -245,6 +248,7 @@ impl Telephony {
             Input::OperatorCall { call, operator } => self.operator_call(call, &operator).await,
             Input::WorkdayCode { call, operator } => self.workday_code(call, operator).await,
             Input::Confirmed(call_id) => self.confirmed(&call_id),
+            Input::WaitingAnnouncement(call_id) => self.waiting_announcement_due(&call_id),
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {

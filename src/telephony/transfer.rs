@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use super::attended::replaced_call_id;
 use super::call::{Call, Phase, Purpose, Transferor, leg_name};
-use super::inbound::{Holding, caller_number, holding, ringback_tone};
+use super::inbound::{caller_number, ringback_tone, waiting_sound};
 use super::{Input, Telephony};
 use crate::channels::ChannelContext;
 use crate::engine::{Event, OfferId, RequestId, TransferTarget};
@@ -349,11 +349,7 @@ impl Telephony {
 /// brings: the queue's music, else its ringback tone.
 fn wait_for_the_transfer(ctx: &ChannelContext, call_id: &str, call: &mut Call) {
     call.phase = Phase::Queued;
-    let source = match holding(ctx, &call.number) {
-        Holding::Music(prompt) => PlaySource::Music(prompt),
-        Holding::Ringback(tone) | Holding::Tone(tone) => PlaySource::Ringback(tone),
-    };
-    if let Err(error) = call.media.play(call.caller, source) {
+    if let Err(error) = call.media.play(call.caller, waiting_sound(ctx, &call.number)) {
         tracing::warn!(%call_id, %error, "nothing to play while the transfer rings");
     }
 }
