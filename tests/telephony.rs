@@ -453,6 +453,40 @@ fn echoing_alice(dir: &Path, acdd: &Acdd) -> Phone {
     Phone::start_with(dir, acdd, "alice", "operator_answer", &["-rtp_echo", "-mp", &echo_port])
 }
 
+/// The text of SIPp's message trace in `dir`, if it wrote one.
+fn message_trace(dir: &Path) -> Option<String> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .find(|entry| entry.file_name().to_string_lossy().ends_with("_messages.log"))
+        .and_then(|entry| std::fs::read_to_string(entry.path()).ok())
+}
+
+#[test]
+fn the_operators_phone_shows_the_customers_name_from_the_crm() {
+    let dir = TestDir::new("tel-caller-name");
+    let web = "[[queues]]\nname = \"web\"\nchannels = [\"form\"]\noperators = [\"bob\"]\n\n\
+               [[routes.form]]\nform = \"contact\"\nqueue = \"web\"\nfields = { name = \"your-name\", phone = \"tel\" }\n";
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{web}"), true);
+    // The customer filled in the web form first, with the number they call
+    // from, and a name no header could hold as it is.
+    let form = r#"{"your-name": "Jane \"JJ\" Doe\r\nX-Evil: 1", "tel": "+4930555000"}"#;
+    let (status, body) = acdd.api("POST", "/api/v1/forms/contact", "", form);
+    assert_eq!(status, 201, "{body}");
+    let alice = Phone::start_with(&dir.0, &acdd, "alice", "operator_answer", &["-trace_msg"]);
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_call", "+4930444444");
+    assert!(ok, "{output}\n{}", acdd.log_text());
+    assert_finished(alice, &acdd);
+    let trace = message_trace(&dir.0.join("alice")).expect("alice's message trace");
+    let invite = &trace[trace.find("INVITE sip:").expect("an INVITE")..];
+    let from = invite.lines().find(|l| l.starts_with("From:")).expect("a From");
+    assert!(
+        from.starts_with(r#"From: "Jane \"JJ\" Doe X-Evil: 1" <sip:+4930555000@"#),
+        "{from}"
+    );
+    assert!(!invite.lines().any(|l| l.starts_with("X-Evil")), "{invite}");
+}
+
 #[test]
 fn audio_flows_both_ways_through_acdd_after_bridging() {
     let (dir, acdd) = start("tel-audio");

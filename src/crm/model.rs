@@ -123,6 +123,8 @@ pub struct OpenRequest {
     /// Who should get it first: the operator who held it (after a restart),
     /// the thread's operator, or the customer's responsible.
     pub responsible: Option<String>,
+    /// The customer's name as the CRM knows it (an operator's phone shows it).
+    pub customer_name: Option<String>,
 }
 
 /// How a request ended.

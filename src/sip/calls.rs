@@ -127,12 +127,15 @@ pub enum CallCommand {
     Hangup { call_id: String },
     /// Ring `target` (an operator's contacts, or a number through the
     /// gateway) with an INVITE carrying `sdp`; `leg` names the leg in
-    /// `LegEvent`s and later commands. `referred_by` goes into the INVITE
-    /// as Referred-By (RFC 3892) for calls a transfer started.
+    /// `LegEvent`s and later commands. The From shows `caller` (a number)
+    /// and `caller_name` (the customer's name in the CRM) as its display
+    /// name. `referred_by` goes into the INVITE as Referred-By (RFC 3892)
+    /// for calls a transfer started.
     Dial {
         leg: String,
         target: DialTarget,
         caller: String,
+        caller_name: Option<String>,
         sdp: Vec<u8>,
         referred_by: Option<String>,
     },

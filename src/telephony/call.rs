@@ -85,6 +85,9 @@ pub(crate) struct Call {
     pub caller: LegId,
     /// The caller as the trunk sent it (for the operator's display).
     pub from: String,
+    /// The caller's name in the CRM, once the call is stored (the display
+    /// name of the INVITEs acdd sends for it).
+    pub caller_name: Option<String>,
     /// The dialled number.
     pub number: String,
     /// The caller got a 2xx.

@@ -82,6 +82,7 @@ impl Telephony {
             leg: name.clone(),
             target,
             caller: call.from.clone(),
+            caller_name: call.caller_name.clone(),
             sdp,
             referred_by,
         });

@@ -15,7 +15,7 @@ use super::{Input, Telephony};
 use crate::channels::{ChannelContext, ChannelError, phone};
 use crate::config::Config;
 use crate::config::schema::{Hold, Queue, RingbackTone};
-use crate::engine::Event;
+use crate::engine::{Event, RequestId};
 use crate::media::{PlaySource, Prompt, Tone};
 use crate::sip::{CallCommand, CallUpdate};
 
@@ -138,6 +138,7 @@ impl Telephony {
                 media,
                 caller,
                 from: caller_number(&call.from),
+                caller_name: None,
                 number: call.number.clone(),
                 answered: false,
                 legs: HashMap::new(),
@@ -160,7 +161,9 @@ impl Telephony {
                 let from = caller_number(&call.from);
                 let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
                 tokio::spawn(async move {
-                    let result = phone::arrive(&ctx, &from, &call.number).await.map(|(id, _)| id);
+                    let result = phone::arrive(&ctx, &from, &call.number)
+                        .await
+                        .map(|(id, open)| (id, open.customer_name));
                     let _ = loopback.send(Input::Stored {
                         call_id: call.call_id,
                         result,
@@ -185,7 +188,7 @@ impl Telephony {
         }
     }
 
-    fn stored(&mut self, call_id: String, result: Result<crate::engine::RequestId, ChannelError>) {
+    fn stored(&mut self, call_id: String, result: Result<(RequestId, Option<String>), ChannelError>) {
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
         };
@@ -199,8 +202,11 @@ impl Telephony {
                     self.respond(call_id, status, None);
                 }
             }
-            Ok(request) => {
+            Ok((request, caller_name)) => {
                 self.calls.set_request(&call_id, request);
+                if let Some(call) = self.calls.get_mut(&call_id) {
+                    call.caller_name = caller_name;
+                }
                 if left {
                     self.remove_call(&call_id);
                     self.ctx.engine.send(Event::Abandoned { request });

@@ -73,10 +73,11 @@ pub enum Input {
     /// The attended transfer of this request had time enough to hand the
     /// call over (`attended.rs`).
     HandoverOver(RequestId),
-    /// The call was stored and announced (or not).
+    /// The call was stored and announced (or not), with the caller's name
+    /// in the CRM.
     Stored {
         call_id: String,
-        result: Result<RequestId, ChannelError>,
+        result: Result<(RequestId, Option<String>), ChannelError>,
     },
 }
 

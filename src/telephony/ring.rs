@@ -76,6 +76,7 @@ impl Telephony {
             leg: leg_name(offer),
             target,
             caller: call.from.clone(),
+            caller_name: call.caller_name.clone(),
             sdp,
             referred_by: call.referred_by.clone(),
         };

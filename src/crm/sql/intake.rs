@@ -112,15 +112,15 @@ async fn receive_in(db: &mut dyn Db, new: NewRequest) -> Result<Stored, StoreErr
     }
     let detail = format!("{} via {}", new.channel, new.origin);
     activity(db, customer, new.channel.as_str(), Some(request), None, &detail, new.at).await?;
-    let responsible = match direct_to {
-        Some(operator) => Some(operator),
-        // Nobody is responsible for a customer created just now.
-        None if is_new => None,
-        None => query("SELECT responsible FROM customers WHERE id = $1")
+    // Nobody is responsible for a customer created just now.
+    let (responsible, customer_name) = if is_new {
+        (direct_to, new.name.clone())
+    } else {
+        let row = query("SELECT responsible, name FROM customers WHERE id = $1")
             .bind(customer)
             .fetch_one(db)
-            .await?
-            .try_get(0)?,
+            .await?;
+        (direct_to.or(row.try_get(0)?), row.try_get(1)?)
     };
     Ok(Stored::Opened(OpenRequest {
         request,
@@ -130,6 +130,7 @@ async fn receive_in(db: &mut dyn Db, new: NewRequest) -> Result<Stored, StoreErr
         queue: new.queue,
         waiting_since: new.at,
         responsible,
+        customer_name,
     }))
 }
 

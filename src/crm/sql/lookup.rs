@@ -52,7 +52,7 @@ impl SqlStore {
             Box::pin(async move {
                 let rows = query(
                     "SELECT r.id, r.conversation_id, r.customer_id, r.channel, r.queue, r.waiting_since, \
-                    COALESCE(r.operator, r.direct_to, c.responsible) \
+                    COALESCE(r.operator, r.direct_to, c.responsible), c.name \
              FROM requests r JOIN customers c ON c.id = r.customer_id \
              WHERE r.state = 'open' ORDER BY r.waiting_since, r.id",
                 )
@@ -68,6 +68,7 @@ impl SqlStore {
                             queue: row.try_get(4)?,
                             waiting_since: row.try_get(5)?,
                             responsible: row.try_get(6)?,
+                            customer_name: row.try_get(7)?,
                         })
                     })
                     .collect()

@@ -17,7 +17,7 @@ use crate::sip::calls::{DialTarget, LegEvent};
 use crate::sip::stats::{Direction, Ending};
 use crate::sip::transport::Path;
 use crate::sip::wire::Response;
-use crate::sip::wire::name_addr::parse_name_addr;
+use crate::sip::wire::name_addr::{parse_name_addr, quoted_display};
 use crate::sip::wire::route::route_lines;
 use crate::sip::wire::uri::{Uri, parse_uri};
 
@@ -173,7 +173,7 @@ impl SipCore {
         &mut self,
         leg: String,
         target: &DialTarget,
-        caller: &str,
+        (caller, caller_name): (&str, Option<&str>),
         sdp: Vec<u8>,
         referred_by: Option<&str>,
     ) {
@@ -210,6 +210,9 @@ impl SipCore {
         if let Some((_, _, replaces)) = &replaced {
             extra.push_str(&format!("Replaces: {replaces}\r\n"));
         }
+        let display = caller_name
+            .and_then(quoted_display)
+            .map_or(String::new(), |name| format!("{name} "));
         let mut outbound = OutboundLeg::default();
         let now = Instant::now();
         for (target, path) in contacts {
@@ -218,7 +221,7 @@ impl SipCore {
             };
             let call_id = format!("{leg}.{}@acdd", outbound.forks.len());
             let branch = format!("z9hG4bK-i{}", self.new_tag());
-            let from = format!("<sip:{}@{local}>;tag={}", user_part(caller), self.new_tag());
+            let from = format!("{display}<sip:{}@{local}>;tag={}", user_part(caller), self.new_tag());
             let fork = Fork {
                 call_id: call_id.clone(),
                 branch: branch.clone(),

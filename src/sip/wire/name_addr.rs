@@ -27,6 +27,40 @@ impl NameAddr {
     }
 }
 
+/// The longest display name acdd writes, in characters.
+const MOST_DISPLAY_CHARS: usize = 64;
+
+/// `name` as a quoted display name (RFC 3261 §25.1 quoted-string) for a
+/// header acdd writes: control characters (CR, LF…) dropped, `"` and `\`
+/// escaped, at most `MOST_DISPLAY_CHARS` characters; `None` when nothing
+/// printable is left. Names come from customers (chats, forms): nothing in
+/// them can end the header.
+pub fn quoted_display(name: &str) -> Option<String> {
+    let kept: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MOST_DISPLAY_CHARS)
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    let mut quoted = String::with_capacity(kept.len() + 2);
+    quoted.push('"');
+    for c in kept.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    Some(quoted)
+}
+
 /// Reads a quoted string starting at `s[0] == '"'`; returns (content, rest).
 fn quoted(s: &str) -> Result<(&str, &str), &'static str> {
     let mut escaped = false;
@@ -122,6 +156,24 @@ pub fn parse_params(text: &str) -> Result<Vec<(String, Option<String>)>, &'stati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_are_quoted_and_cannot_break_the_header() {
+        assert_eq!(quoted_display("Jane Doe").as_deref(), Some(r#""Jane Doe""#));
+        assert_eq!(
+            quoted_display("Evil\r\nVia: x \"q\" \\").as_deref(),
+            Some(r#""Evil Via: x \"q\" \\""#)
+        );
+        assert_eq!(quoted_display("  \t\r\n "), None);
+        assert_eq!(quoted_display("Jürgen Müller").as_deref(), Some(r#""Jürgen Müller""#));
+        let long = quoted_display(&"x".repeat(500)).unwrap();
+        assert_eq!(long.len(), 64 + 2);
+        // What acdd writes parses as one name-addr (the display kept escaped).
+        let written = format!("{} <sip:+4930@acdd>;tag=1", quoted_display("A \"B\" C").unwrap());
+        let parsed = parse_name_addr(&written).unwrap();
+        assert_eq!(parsed.display.as_deref(), Some(r#"A \"B\" C"#));
+        assert_eq!(parsed.tag(), Some("1"));
+    }
 
     #[test]
     fn accepted_forms() {
