@@ -157,6 +157,22 @@ pub fn parse_params(text: &str) -> Result<Vec<(String, Option<String>)>, &'stati
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Whatever a customer calls themselves, the From acdd writes is one
+        /// header line that reads back as a name-addr with that URI and tag.
+        #[test]
+        fn any_name_makes_one_well_formed_from(name in "\\PC*|[\\x00-\\x7f]*") {
+            if let Some(display) = quoted_display(&name) {
+                let from = format!("{display} <sip:+4930@acdd>;tag=7");
+                proptest::prop_assert!(!from.contains(['\r', '\n']));
+                let parsed = parse_name_addr(&from).map_err(proptest::test_runner::TestCaseError::fail)?;
+                proptest::prop_assert_eq!(parsed.uri_text.as_str(), "sip:+4930@acdd");
+                proptest::prop_assert_eq!(parsed.tag(), Some("7"));
+                proptest::prop_assert!(display.chars().count() <= 2 * MOST_DISPLAY_CHARS + 2);
+            }
+        }
+    }
+
     #[test]
     fn display_names_are_quoted_and_cannot_break_the_header() {
         assert_eq!(quoted_display("Jane Doe").as_deref(), Some(r#""Jane Doe""#));
