@@ -1263,6 +1263,65 @@ fn operators_start_pause_and_end_their_workday_with_star_codes() {
     );
 }
 
+/// The open callback tasks, as `GET /api/v1/callbacks` lists them.
+fn open_callbacks(acdd: &Acdd, token: &str) -> Vec<serde_json::Value> {
+    let (status, body) = acdd.api("GET", "/api/v1/callbacks", token, "");
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    listed["callbacks"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn an_operator_calls_a_customer_back_through_the_gateway_and_the_callback_is_done() {
+    let dir = TestDir::new("tel-call-back");
+    let gateway = Phone::uas(&dir.0, "gateway", "operator_hangup", &["-trace_msg"]);
+    let setup = Setup {
+        sip: format!(
+            "qualify_interval_seconds = 0\noutbound_gateway = \"127.0.0.1:{}\"\noutbound_caller_id = \"+4930100100\"",
+            gateway.port
+        ),
+        extra: format!("{HOTLINE}\n[admin]\ntoken = \"callback-admin-token\"\n"),
+        http: true,
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    // Nobody answers +4930555000's call to the hotline: a callback task.
+    let (ok, output) = sipp_call(&dir.0, &acdd, "trunk_missed", "+4930222222");
+    assert!(ok, "{output}\n{}", acdd.log_text());
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while open_callbacks(&acdd, "callback-admin-token").is_empty() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        open_callbacks(&acdd, "callback-admin-token").len(),
+        1,
+        "{}",
+        acdd.log_text()
+    );
+    // bob calls the customer back from his phone (the trunk is 127.0.0.1,
+    // so he authenticates from 127.0.0.2); the gateway answers, then hangs up.
+    let output = dial_as(&dir.0, &acdd, "picker", "+4930555000", "bob", "127.0.0.2", "bob");
+    assert_succeeded("bob's call outside, ended by the customer", &output, &acdd);
+    let (ok, output) = gateway.finish();
+    assert!(ok, "the gateway: {output}\n{}", acdd.log_text());
+    let trace = message_trace(&dir.0.join("gateway")).expect("the gateway's message trace");
+    let invite = &trace[trace.find("INVITE sip:").expect("an INVITE")..];
+    assert!(invite.starts_with("INVITE sip:+4930555000@127.0.0.1:"), "{invite}");
+    let from = invite.lines().find(|l| l.starts_with("From:")).unwrap_or_default();
+    assert!(from.contains("<sip:+4930100100@"), "the company's number shows: {from}");
+    // Reaching the customer did the callback task, in bob's name.
+    assert!(
+        acdd.wait_for_log(
+            &["customer called back: callback done", "operator=bob"],
+            Duration::from_secs(10)
+        ),
+        "{}",
+        acdd.log_text()
+    );
+    assert!(open_callbacks(&acdd, "callback-admin-token").is_empty());
+    assert!(acdd.log_text().contains("operator's call outside bridged"));
+}
+
 #[test]
 fn an_operator_calls_a_colleague_by_extension() {
     let dir = TestDir::new("tel-internal");

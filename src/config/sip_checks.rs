@@ -123,7 +123,8 @@ fn check_sip(config: &Config) -> Result<(), Problem> {
     Ok(())
 }
 
-/// `outbound_gateway` is an `IP:PORT`; a queue forwarding missed calls needs it.
+/// `outbound_gateway` is an `IP:PORT`; a queue forwarding missed calls needs it;
+/// `outbound_caller_id` is a number.
 fn check_gateway(config: &Config) -> Result<(), Problem> {
     let sip = &config.sip;
     if let Some(gateway) = &sip.outbound_gateway
@@ -142,6 +143,18 @@ fn check_gateway(config: &Config) -> Result<(), Problem> {
             &sip.outbound_ring_seconds,
             "outbound_ring_seconds must be at least 1".into(),
         ));
+    }
+    if let Some(caller_id) = &sip.outbound_caller_id {
+        let digits = caller_id.get_ref().strip_prefix('+').unwrap_or(caller_id.get_ref());
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(problem(
+                caller_id,
+                format!(
+                    "outbound_caller_id {:?} must be a number: digits with an optional leading +",
+                    caller_id.get_ref()
+                ),
+            ));
+        }
     }
     if sip.outbound_gateway.is_none() {
         for queue in &config.queues {

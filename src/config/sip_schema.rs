@@ -69,6 +69,9 @@ pub struct Sip {
     /// counts as failed.
     #[serde(default = "default_outbound_ring")]
     pub outbound_ring_seconds: Spanned<u32>,
+    /// The number operators' own calls outside show (the From's user part);
+    /// absent: the calling operator's extension.
+    pub outbound_caller_id: Option<Spanned<String>>,
 }
 
 impl Default for Sip {
@@ -93,6 +96,7 @@ impl Default for Sip {
             registrations_file: None,
             outbound_gateway: None,
             outbound_ring_seconds: default_outbound_ring(),
+            outbound_caller_id: None,
         }
     }
 }

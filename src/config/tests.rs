@@ -163,6 +163,18 @@ fn missed_action_fields() {
     .unwrap();
     let e = error_of(&gateway("gateway.example"));
     assert!(e.reason.contains("must be an IP address with a port"), "{e}");
+    let caller_id = |value: &str| {
+        BASE.replace(
+            "sip_udp = \"127.0.0.1:5060\"\n",
+            &format!("sip_udp = \"127.0.0.1:5060\"\n\n[sip]\noutbound_caller_id = \"{value}\"\n"),
+        )
+    };
+    parse(Path::new("t"), &caller_id("+4930100100")).unwrap();
+    let e = error_of(&caller_id("+49 30 100"));
+    assert!(
+        e.reason.contains("outbound_caller_id \"+49 30 100\" must be a number"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -272,21 +284,26 @@ fn sip_credentials_need_a_secret() {
 }
 
 #[test]
-fn a_waiting_announcement_needs_media_to_the_caller_and_an_interval() {
-    let announced = |hold: &str, every: i64| {
+fn a_waiting_announcement_needs_media_to_the_caller_an_interval_and_a_playable_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = crate::media::write_g711_wav(&dir.path().join("busy.wav"), crate::media::G711::Ulaw, &[0; 800]).unwrap();
+    let announced = |hold: &str, every: i64, file: &Path| {
         BASE.replace(
             r#"operators = ["alice", "bob"]"#,
             &format!(
                 "operators = [\"alice\", \"bob\"]\nhold = \"{hold}\"\nmusic_file = \"m.wav\"\n\
-                 waiting_announcement = {{ file = \"busy.wav\", every_seconds = {every} }}"
+                 waiting_announcement = {{ file = \"{}\", every_seconds = {every} }}",
+                file.display()
             ),
         )
     };
-    parse(Path::new("t"), &announced("music", 20)).unwrap();
-    parse(Path::new("t"), &announced("tone", 1)).unwrap();
-    let e = error_of(&announced("ringback", 20));
+    parse(Path::new("t"), &announced("music", 20, &busy)).unwrap();
+    parse(Path::new("t"), &announced("tone", 1, &busy)).unwrap();
+    let e = error_of(&announced("ringback", 20, &busy));
     assert!(e.reason.contains("waiting_announcement needs hold"), "{e}");
     assert_eq!(e.line, 18, "{e}");
-    let e = error_of(&announced("music", 0));
+    let e = error_of(&announced("music", 0, &busy));
     assert!(e.reason.contains("every_seconds must be greater than zero"), "{e}");
+    let e = error_of(&announced("music", 20, &dir.path().join("missing.wav")));
+    assert!(e.reason.contains("waiting_announcement cannot be played"), "{e}");
 }

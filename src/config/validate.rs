@@ -273,6 +273,12 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
                 "waiting_announcement.every_seconds",
                 name,
             )?;
+            if let Err(error) = crate::media::Prompt::load(&announcement.get_ref().file) {
+                return Err(problem(
+                    announcement,
+                    format!("queue {name:?}: waiting_announcement cannot be played: {error}"),
+                ));
+            }
             if q.hold == Hold::Ringback {
                 return Err(problem(
                     announcement,

@@ -47,6 +47,10 @@ pub(crate) enum Purpose {
     /// leg; its failure status is the calling phone's answer. `callee` is
     /// the colleague, whose phone is in use once they answer.
     Internal { callee: Option<OperatorId> },
+    /// An operator's own call to `number` outside (`outside.rs`): failure is
+    /// the calling phone's answer; an answer completes the customer's
+    /// callback tasks.
+    Outside { operator: String, number: String },
     /// A transfer outside by an operator still talking with the caller:
     /// failure keeps them talking (and NOTIFYs the operator).
     Transfer { from: Transferor },

@@ -1,5 +1,6 @@
 //! Calls out through the outbound gateway (`[sip] outbound_gateway`), for
-//! the missed-call `forward` and transfers to numbers acdd does not route:
+//! the missed-call `forward`, transfers to numbers acdd does not route and
+//! operators' own calls outside (`outside.rs`):
 //! a media leg in the call's session, an INVITE with acdd's SDP to the
 //! number or SIP URI (`CallCommand::Dial` with `DialTarget::Gateway`), a
 //! ring timer (`outbound_ring_seconds`), and what its answer means:
@@ -30,7 +31,7 @@ pub(crate) fn gateway_uri(to: &str, gateway: SocketAddr) -> String {
 
 impl Telephony {
     /// The gateway and how long its calls ring, from the live configuration.
-    fn gateway(&self) -> Option<(SocketAddr, Duration)> {
+    pub(super) fn gateway(&self) -> Option<(SocketAddr, Duration)> {
         let config = self.ctx.config.load();
         let address = config.sip.outbound_gateway.as_ref()?.get_ref().parse().ok()?;
         let ring = Duration::from_secs((*config.sip.outbound_ring_seconds.get_ref()).into());
@@ -180,6 +181,10 @@ impl Telephony {
                 }
                 tracing::info!(%call_id, leg = %name, "internal call bridged")
             }
+            Purpose::Outside { operator, number } => {
+                tracing::info!(%call_id, leg = %name, %operator, %number, "operator's call outside bridged");
+                self.called_back(&operator, &number);
+            }
             Purpose::Transfer { from } => {
                 self.notify(&from, 200);
                 self.release(call_id, &from);
@@ -207,8 +212,8 @@ impl Telephony {
                 });
                 self.remove_call(call_id);
             }
-            Purpose::Internal { .. } => {
-                tracing::info!(%call_id, status, "internal call not answered");
+            Purpose::Internal { .. } | Purpose::Outside { .. } => {
+                tracing::info!(%call_id, status, "operator's call not answered");
                 let _ = self.control.send(CallCommand::Respond {
                     call_id: call_id.to_string(),
                     status: if status >= 300 { status } else { 480 },

@@ -1,14 +1,16 @@
-//! Calls between operators: an operator's INVITE to a colleague's extension
+//! Calls operators make from their phones. To a colleague's extension: it
 //! rings every registered phone of the colleague (one leg beside the
-//! caller, as a call through the gateway: `Purpose::Internal`). The answer
-//! bridges the two; a refusal or no answer within the gateway's ring time
-//! (`sip.outbound_ring_seconds`) is the calling phone's answer; a BYE from
-//! either side ends both. An internal call is no request and joins no
-//! queue; the engine only hears that both phones are in use
-//! (`Event::PhoneInUse`, the caller's from the start, the colleague's from
+//! caller, as a call through the gateway: `Purpose::Internal`). To a number
+//! outside (`outside.rs`): through the outbound gateway (`Purpose::Outside`).
+//! The answer bridges the two; a refusal or no answer within the gateway's
+//! ring time (`sip.outbound_ring_seconds`) is the calling phone's answer; a
+//! BYE from either side ends both. Such a call is no request and joins no
+//! queue; the engine only hears that the phones are in use
+//! (`Event::PhoneInUse`, the caller's from the start, a colleague's from
 //! the answer, both freed when the call ends), so neither is offered a call
-//! meanwhile. Any other number an operator dials (not a
-//! pickup code, see `pickup.rs`) gets 404; their own extension 486.
+//! meanwhile. Any other number an operator dials (not a pickup or workday
+//! code, see `pickup.rs`, `workday_codes.rs`) gets 404; their own extension
+//! 486.
 
 use std::time::Duration;
 
@@ -17,22 +19,31 @@ use super::call::{Phase, Purpose};
 use crate::engine::Event;
 use crate::sip::{CallCommand, DialTarget, IncomingCall};
 
+/// Whom an operator's call goes to.
+enum Callee {
+    /// A colleague, by operator id.
+    Colleague(String),
+    /// A number outside, through the gateway.
+    Outside(String),
+}
+
 impl Telephony {
     pub(super) async fn operator_call(&mut self, call: IncomingCall, operator: &str) {
-        let (callee, ring) = {
+        let (colleague, ring) = {
             let config = self.ctx.config.load();
-            let callee = config
+            let colleague = config
                 .operators
                 .iter()
                 .find(|o| o.extension.as_ref().is_some_and(|e| *e.get_ref() == call.number))
                 .map(|o| o.id.get_ref().clone());
             (
-                callee,
+                colleague,
                 Duration::from_secs((*config.sip.outbound_ring_seconds.get_ref()).into()),
             )
         };
-        let callee = match callee {
-            Some(callee) if callee != operator => callee,
+        let callee = match colleague {
+            Some(colleague) if colleague != operator => Callee::Colleague(colleague),
+            None if self.reaches_outside(&call.number) => Callee::Outside(call.number.clone()),
             other => {
                 let status = if other.is_some() { 486 } else { 404 };
                 tracing::info!(%operator, number = %call.number, status, "operator's call refused");
@@ -44,17 +55,23 @@ impl Telephony {
                 return;
             }
         };
-        let names = (operator.to_string(), callee.clone());
+        let names = (
+            operator.to_string(),
+            match &callee {
+                Callee::Colleague(colleague) => Some(colleague.clone()),
+                Callee::Outside(_) => None,
+            },
+        );
         let ids = self
             .ctx
             .engine
-            .query(move |e| (e.operator_id(&names.0), e.operator_id(&names.1)))
+            .query(move |e| (e.operator_id(&names.0), names.1.and_then(|n| e.operator_id(&n))))
             .await
             .unwrap_or_default();
         if !self.take_call(&call, Phase::Forwarding) {
             return;
         }
-        // The caller's phone is busy from now on, the colleague's once they answer.
+        // The caller's phone is busy from now on, a colleague's once they answer.
         if let (Some(caller), Some(kept)) = (ids.0, self.calls.get_mut(&call.call_id)) {
             kept.phones_in_use.push(caller);
             self.ctx.engine.send(Event::PhoneInUse {
@@ -62,31 +79,49 @@ impl Telephony {
                 in_use: true,
             });
         }
-        tracing::info!(call_id = %call.call_id, %operator, %callee, "internal call");
-        // The colleague's phone shows the caller's extension.
-        let extension = self
-            .ctx
-            .config
-            .load()
-            .operators
-            .iter()
-            .find(|o| o.id.get_ref() == operator)
-            .and_then(|o| o.extension.as_ref().map(|e| e.get_ref().clone()));
-        if let (Some(extension), Some(call)) = (extension, self.calls.get_mut(&call.call_id)) {
-            call.from = extension;
+        // The called phone shows the caller's extension; a number outside,
+        // the company's number if one is configured.
+        let (extension, caller_id) = {
+            let config = self.ctx.config.load();
+            let extension = config
+                .operators
+                .iter()
+                .find(|o| o.id.get_ref() == operator)
+                .and_then(|o| o.extension.as_ref().map(|e| e.get_ref().clone()));
+            let caller_id = config.sip.outbound_caller_id.as_ref().map(|c| c.get_ref().clone());
+            (extension, caller_id)
+        };
+        let (shown, target, purpose) = match callee {
+            Callee::Colleague(colleague) => {
+                tracing::info!(call_id = %call.call_id, %operator, callee = %colleague, "internal call");
+                (
+                    extension,
+                    Ok(DialTarget::Operator(colleague)),
+                    Purpose::Internal { callee: ids.1 },
+                )
+            }
+            Callee::Outside(number) => {
+                tracing::info!(call_id = %call.call_id, %operator, %number, "operator's call outside");
+                (
+                    caller_id.or(extension),
+                    self.outside_target(&number),
+                    Purpose::Outside {
+                        operator: operator.to_string(),
+                        number,
+                    },
+                )
+            }
+        };
+        if let (Some(shown), Some(kept)) = (shown, self.calls.get_mut(&call.call_id)) {
+            kept.from = shown;
         }
         let _ = self.control.send(CallCommand::Respond {
             call_id: call.call_id.clone(),
             status: 180,
             sdp: None,
         });
-        if let Err(status) = self.dial_out(
-            &call.call_id,
-            DialTarget::Operator(callee),
-            ring,
-            Purpose::Internal { callee: ids.1 },
-            None,
-        ) {
+        let dialled = target.and_then(|target| self.dial_out(&call.call_id, target, ring, purpose, None));
+        if let Err(status) = dialled {
             let _ = self.control.send(CallCommand::Respond {
                 call_id: call.call_id.clone(),
                 status,

@@ -5,7 +5,8 @@
 //! (`inbound.rs`, announcements while waiting in `waiting.rs`), ringing
 //! operators (`ring.rs`), bridging (`bridge.rs`), missed calls (`missed.rs`,
 //! with greetings and announcements in `announce.rs`), calls out through the
-//! gateway (`gateway.rs`), calls between operators (`internal.rs`), workday
+//! gateway (`gateway.rs`), operators' own calls (`internal.rs`: to
+//! colleagues, `outside.rs`: to customers), workday
 //! codes (`workday_codes.rs`), REFER transfers (`transfer.rs`, attended ones
 //! in `attended.rs`) and re-INVITEs (`reoffer.rs`). It translates; the
 //! engine decides.
@@ -19,6 +20,7 @@ mod gateway;
 mod inbound;
 mod internal;
 mod missed;
+mod outside;
 mod pickup;
 mod reoffer;
 mod ring;
