@@ -133,6 +133,11 @@ impl SipCore {
             response = response.header("Contact", &contact);
         }
         if status < 300 {
+            // What the dialog may carry: no UPDATE, so session timers
+            // refresh with re-INVITE (RFC 4028 §7.1).
+            response = response.header("Allow", super::dispatch::ALLOW);
+        }
+        if status < 300 {
             // The dialog's route set goes back to the caller (RFC 3261 §12.1.1).
             for route in leg.invite.headers.all("record-route") {
                 response = response.header("Record-Route", route);

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::SipCore;
+use super::dispatch::ALLOW;
 use crate::sip::calls::{DialTarget, LegEvent};
 use crate::sip::stats::{Direction, Ending};
 use crate::sip::transport::Path;
@@ -238,7 +239,7 @@ impl SipCore {
             let head = head.replace(
                 "Content-Length: 0\r\n\r\n",
                 &format!(
-                    "Contact: <sip:acdd@{local}>\r\n{extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+                    "Contact: <sip:acdd@{local}>\r\nAllow: {ALLOW}\r\n{extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
                     sdp.len()
                 ),
             );

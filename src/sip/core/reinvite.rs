@@ -92,6 +92,7 @@ impl SipCore {
             if let Some(contact) = self.outbound.contact_for(reoffer.path) {
                 response = response.header("Contact", &contact);
             }
+            response = response.header("Allow", super::dispatch::ALLOW);
             if let Some(sdp) = sdp {
                 response = response.body("application/sdp", sdp);
             }
