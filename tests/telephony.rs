@@ -1103,6 +1103,45 @@ fn an_attended_transfer_hands_the_call_to_the_consulted_colleague_in_place_of_th
 }
 
 #[test]
+fn an_attended_transfer_before_the_colleague_answers_ends_the_consultation_and_rings_them_with_the_call() {
+    let dir = TestDir::new("tel-attended-early");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    // carol consults erin, whose phone still rings when carol transfers:
+    // the consultation ends (CANCEL to erin, 480 to carol) and the
+    // customer's call rings erin, who answers it after 4 s.
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
+    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_consulted_late", &["-m", "2"]);
+    let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    let consultation = dial_as_with(
+        &dir.0,
+        &acdd,
+        "operator_refused",
+        "105",
+        "carol",
+        "127.0.0.1",
+        "consultation",
+        &["-cid_str", "consult-%u@%s"],
+    );
+    assert_succeeded("carol's consultation, ended while it rang (480)", &consultation, &acdd);
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(carol, &acdd);
+    assert_finished(erin, &acdd);
+    let log = acdd.log_text();
+    assert!(log.contains("attended transfer: consultation call ended"), "{log}");
+    assert!(!log.contains("handing the call over"), "{log}");
+    assert!(
+        acdd.wait_for_log(&["call transferred", "by_refer=true"], Duration::from_secs(5)),
+        "{log}"
+    );
+    assert_eq!(log.matches("call bridged").count(), 2, "carol, then erin: {log}");
+}
+
+#[test]
 fn operators_on_an_internal_call_are_not_offered_queue_calls_until_it_ends() {
     let dir = TestDir::new("tel-internal-busy");
     let acdd = start_in(&dir, FRONT.into(), false);
