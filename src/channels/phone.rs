@@ -12,7 +12,7 @@ use crate::engine::{Channel, RequestId};
 use super::{ChannelContext, ChannelError, arrival};
 
 /// Digits and `+` only, as routes are compared.
-fn plain(number: &str) -> String {
+pub(crate) fn plain(number: &str) -> String {
     number.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
 }
 

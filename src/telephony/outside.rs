@@ -8,6 +8,7 @@
 
 use super::Telephony;
 use super::gateway::gateway_uri;
+use crate::channels::phone::plain;
 use crate::crm::identity;
 use crate::crm::{CustomerKey, now_millis};
 use crate::sip::DialTarget;
@@ -26,7 +27,7 @@ impl Telephony {
         let config = self.ctx.config.load();
         config.sip.outbound_gateway.is_some()
             && dialable(number)
-            && !config.routes.phone.iter().any(|r| r.number.get_ref() == number)
+            && !config.routes.phone.iter().any(|r| plain(r.number.get_ref()) == number)
     }
 
     /// The gateway's INVITE target for `number`; 503 without a gateway.
