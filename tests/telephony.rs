@@ -1057,87 +1057,66 @@ fn a_picker_transfers_the_call_with_refer_from_their_phone() {
     assert!(acdd.wait_for_log(&["call bridged", "request=1"], Duration::from_secs(15)));
 }
 
-#[test]
-fn an_attended_transfer_hands_the_call_to_the_consulted_colleague_in_place_of_the_consultation() {
-    let dir = TestDir::new("tel-attended-transfer");
+/// carol takes a call to front1, consults erin (extension 105) on a call of
+/// her own (Call-ID consult-1@127.0.0.1; `consultation` is carol's SIPp
+/// scenario for it), then sends REFER to 105 with Replaces naming that
+/// consultation (by Call-ID; acdd does not check the tags). erin's phone
+/// runs `erin` for both of her calls (-m 2). Every peer must succeed; the
+/// log once the transfer is noted.
+fn attended_transfer(name: &str, erin: &str, consultation: &str) -> String {
+    let dir = TestDir::new(name);
     let acdd = start_in(&dir, FRONT.into(), false);
-    // carol takes the call, consults erin (extension 105) on a call of her
-    // own, then sends REFER to 105 with Replaces naming that consultation
-    // (by Call-ID; acdd does not check the tags).
-    // acdd ends carol's side of the consultation (BYE) and hands the
-    // customer's call to erin with an INVITE that replaces her side of it
-    // (her scenario checks the Replaces header), then ends that side; erin
-    // talks and hangs up; the caller gets BYE.
     let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
-    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_replaced", &["-m", "2"]);
+    let erin = Phone::start_with(&dir.0, &acdd, "erin", erin, &["-m", "2"]);
     let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
     assert!(
         acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
         "{}",
         acdd.log_text()
     );
-    // Its Call-ID is consult-1@127.0.0.1, as carol's Replaces names it.
-    let consultation = dial_as_with(
+    let consulted = dial_as_with(
         &dir.0,
         &acdd,
-        "picker",
+        consultation,
         "105",
         "carol",
         "127.0.0.1",
         "consultation",
         &["-cid_str", "consult-%u@%s"],
     );
-    assert_succeeded("carol's consultation call, ended by acdd", &consultation, &acdd);
+    assert_succeeded("carol's consultation call", &consulted, &acdd);
     assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert_finished(carol, &acdd);
     assert_finished(erin, &acdd);
-    let log = acdd.log_text();
+    assert!(
+        acdd.wait_for_log(&["call transferred", "by_refer=true"], Duration::from_secs(5)),
+        "{}",
+        acdd.log_text()
+    );
+    acdd.log_text()
+}
+
+#[test]
+fn an_attended_transfer_hands_the_call_to_the_consulted_colleague_in_place_of_the_consultation() {
+    // erin answers the consultation; acdd ends carol's side of it (BYE) and
+    // hands the customer's call to erin with an INVITE that replaces her
+    // side (her scenario checks the Replaces header), then ends that side;
+    // erin talks and hangs up; the caller gets BYE.
+    let log = attended_transfer("tel-attended-transfer", "operator_replaced", "picker");
     assert!(log.contains("internal call bridged"), "{log}");
     assert!(log.contains("attended transfer: handing the call over"), "{log}");
     assert!(log.contains("replacing the operator's call"), "{log}");
     assert!(log.contains("attended transfer: consultation call over"), "{log}");
-    assert!(
-        acdd.wait_for_log(&["call transferred", "by_refer=true"], Duration::from_secs(5)),
-        "{log}"
-    );
 }
 
 #[test]
 fn an_attended_transfer_before_the_colleague_answers_ends_the_consultation_and_rings_them_with_the_call() {
-    let dir = TestDir::new("tel-attended-early");
-    let acdd = start_in(&dir, FRONT.into(), false);
-    // carol consults erin, whose phone still rings when carol transfers:
-    // the consultation ends (CANCEL to erin, 480 to carol) and the
-    // customer's call rings erin, who answers it after 4 s.
-    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
-    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_consulted_late", &["-m", "2"]);
-    let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
-    assert!(
-        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
-        "{}",
-        acdd.log_text()
-    );
-    let consultation = dial_as_with(
-        &dir.0,
-        &acdd,
-        "operator_refused",
-        "105",
-        "carol",
-        "127.0.0.1",
-        "consultation",
-        &["-cid_str", "consult-%u@%s"],
-    );
-    assert_succeeded("carol's consultation, ended while it rang (480)", &consultation, &acdd);
-    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
-    assert_finished(carol, &acdd);
-    assert_finished(erin, &acdd);
-    let log = acdd.log_text();
+    // erin's phone still rings when carol transfers: the consultation ends
+    // (CANCEL to erin, 480 to carol) and the customer's call rings erin, who
+    // answers it after 4 s.
+    let log = attended_transfer("tel-attended-early", "operator_consulted_late", "operator_refused");
     assert!(log.contains("attended transfer: consultation call ended"), "{log}");
     assert!(!log.contains("handing the call over"), "{log}");
-    assert!(
-        acdd.wait_for_log(&["call transferred", "by_refer=true"], Duration::from_secs(5)),
-        "{log}"
-    );
     assert_eq!(log.matches("call bridged").count(), 2, "carol, then erin: {log}");
 }
 
