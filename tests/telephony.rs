@@ -1097,6 +1097,60 @@ fn attended_transfer(name: &str, erin: &str, consultation: &str) -> String {
 }
 
 #[test]
+fn an_attended_transfer_to_a_baresip_colleague_without_replaces_reaches_it_as_a_second_call() {
+    // baresip 1.0 knows no Replaces: acdd's INVITE for the hand-over is a
+    // second call to it, which it answers by itself; acdd then ends the
+    // consultation, and erin talks with the customer until she hangs up.
+    let _alias = common::baresip::LoopbackAlias::ensure();
+    let dir = TestDir::new("tel-attended-baresip");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    let erin = common::baresip::Baresip::start(&dir.0, &acdd, "erin", 30);
+    assert!(
+        acdd.wait_for_log(&["registration changed", "erin", "contacts=1"], Duration::from_secs(15)),
+        "{}\n{}",
+        erin.log(),
+        acdd.log_text()
+    );
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
+    let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    let consulted = dial_as_with(
+        &dir.0,
+        &acdd,
+        "picker",
+        "105",
+        "carol",
+        "127.0.0.1",
+        "consultation",
+        &["-cid_str", "consult-%u@%s"],
+    );
+    assert_succeeded("carol's consultation, ended by the hand-over", &consulted, &acdd);
+    assert!(
+        acdd.wait_for_log(&["attended transfer: consultation call over"], Duration::from_secs(10)),
+        "{}\n{}",
+        erin.log(),
+        acdd.log_text()
+    );
+    let hung_up = erin.command("hangup");
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(carol, &acdd);
+    let (log, phone) = (acdd.log_text(), erin.log());
+    assert!(
+        phone.contains("Call established: sip:+4930555000"),
+        "erin talked with the customer ({hung_up}):\n{phone}\n{log}"
+    );
+    assert_eq!(
+        log.matches("bridge: call bridged").count(),
+        2,
+        "carol, then erin:\n{log}"
+    );
+}
+
+#[test]
 fn an_attended_transfer_hands_the_call_to_the_consulted_colleague_in_place_of_the_consultation() {
     // erin answers the consultation; acdd ends carol's side of it (BYE) and
     // hands the customer's call to erin with an INVITE that replaces her
@@ -1117,7 +1171,11 @@ fn an_attended_transfer_before_the_colleague_answers_ends_the_consultation_and_r
     let log = attended_transfer("tel-attended-early", "operator_consulted_late", "operator_refused");
     assert!(log.contains("attended transfer: consultation call ended"), "{log}");
     assert!(!log.contains("handing the call over"), "{log}");
-    assert_eq!(log.matches("call bridged").count(), 2, "carol, then erin: {log}");
+    assert_eq!(
+        log.matches("bridge: call bridged").count(),
+        2,
+        "carol, then erin: {log}"
+    );
 }
 
 #[test]
