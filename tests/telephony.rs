@@ -1268,11 +1268,7 @@ fn evenly_gives_the_next_call_to_the_operator_after_the_last_one() {
 fn an_operator_dialling_neither_a_colleague_nor_a_pickup_code_is_refused() {
     let (dir, acdd) = start("tel-operator-call");
     // The trunk is 127.0.0.1 here, so bob authenticates from 127.0.0.2.
-    for (number, name, status) in [
-        ("+4930111111", "routed", 404),
-        ("+4930999999", "unrouted", 404),
-        ("102", "own-extension", 486),
-    ] {
+    for (number, name, status) in [("+4930999999", "unrouted", 404), ("102", "own-extension", 486)] {
         let output = dial_as(&dir.0, &acdd, "operator_refused", number, "bob", "127.0.0.2", name);
         assert_succeeded(&format!("bob dialling {number}"), &output, &acdd);
         assert!(
@@ -1285,6 +1281,22 @@ fn an_operator_dialling_neither_a_colleague_nor_a_pickup_code_is_refused() {
         );
     }
     assert!(!acdd.log_text().contains("call queued"));
+}
+
+#[test]
+fn an_operator_dialling_a_routed_number_waits_in_its_queue_like_a_caller() {
+    let dir = TestDir::new("tel-operator-queues");
+    let acdd = start_in(&dir, FRONT.into(), false);
+    // dave calls front1's number: carol's phone rings with it, answers,
+    // and hangs up after a while; acdd then sends dave BYE.
+    let carol = Phone::start(&dir.0, &acdd, "carol", "operator_hangup");
+    let output = dial_as(&dir.0, &acdd, "picker", "+4930131313", "dave", "127.0.0.1", "dave");
+    assert_succeeded("dave's call through front1, ended by carol", &output, &acdd);
+    assert_finished(carol, &acdd);
+    let log = acdd.log_text();
+    assert!(log.contains("operator's call to a queue"), "{log}");
+    assert!(log.contains("ringing operator leg=acdd-o1 operator=carol"), "{log}");
+    assert!(log.contains("bridge: call bridged"), "{log}");
 }
 
 #[test]

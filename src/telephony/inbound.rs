@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::config::schema::{Hold, Queue, RingbackTone};
 use crate::engine::{Event, RequestId};
 use crate::media::{PlaySource, Prompt, Tone};
-use crate::sip::{CallCommand, CallUpdate};
+use crate::sip::{CallCommand, CallUpdate, IncomingCall};
 
 /// The user part of a From URI (`sip:+4930123@host;x` → `+4930123`).
 pub(crate) fn caller_number(from: &str) -> String {
@@ -116,7 +116,7 @@ impl Telephony {
     /// Keeps `call` with a media session holding the caller's leg (its SDP
     /// offer), in `phase`; false when the media refused it (the caller got
     /// the error status).
-    pub(super) fn take_call(&mut self, call: &crate::sip::IncomingCall, phase: Phase) -> bool {
+    pub(super) fn take_call(&mut self, call: &IncomingCall, phase: Phase) -> bool {
         let mut media = self.media.session();
         let leg = media
             .add_leg()
@@ -152,23 +152,42 @@ impl Telephony {
         true
     }
 
+    /// Takes `call` from `from` to a routed number: stored and announced
+    /// (`Input::Stored` follows), then queued; false when media refused it.
+    pub(super) fn queue_call(&mut self, call: IncomingCall, from: String) -> bool {
+        if !self.take_call(&call, Phase::Storing) {
+            return false;
+        }
+        let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
+        tokio::spawn(async move {
+            let result = phone::arrive(&ctx, &from, &call.number)
+                .await
+                .map(|(id, open)| (id, open.customer_name));
+            let _ = loopback.send(Input::Stored {
+                call_id: call.call_id,
+                result,
+            });
+        });
+        true
+    }
+
+    /// Whether acdd routes `number` to a queue (compared as on arrival).
+    pub(super) fn routed(&self, number: &str) -> bool {
+        let wanted = phone::plain(number);
+        self.ctx
+            .config
+            .load()
+            .routes
+            .phone
+            .iter()
+            .any(|r| phone::plain(r.number.get_ref()) == wanted)
+    }
+
     pub(super) fn caller_input(&mut self, input: Input) {
         match input {
             Input::Incoming(call) => {
-                if !self.take_call(&call, Phase::Storing) {
-                    return;
-                }
                 let from = caller_number(&call.from);
-                let (ctx, loopback) = (self.ctx.clone(), self.loopback.clone());
-                tokio::spawn(async move {
-                    let result = phone::arrive(&ctx, &from, &call.number)
-                        .await
-                        .map(|(id, open)| (id, open.customer_name));
-                    let _ = loopback.send(Input::Stored {
-                        call_id: call.call_id,
-                        result,
-                    });
-                });
+                self.queue_call(call, from);
             }
             Input::Stored { call_id, result } => self.stored(call_id, result),
             Input::Update(call_id, CallUpdate::Acked) => tracing::debug!(%call_id, "caller ACKed"),

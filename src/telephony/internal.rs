@@ -8,9 +8,9 @@
 //! queue; the engine only hears that the phones are in use
 //! (`Event::PhoneInUse`, the caller's from the start, a colleague's from
 //! the answer, both freed when the call ends), so neither is offered a call
-//! meanwhile. Any other number an operator dials (not a pickup or workday
-//! code, see `pickup.rs`, `workday_codes.rs`) gets 404; their own extension
-//! 486.
+//! meanwhile. A routed number queues the operator like any caller. Any
+//! other number an operator dials (not a pickup or workday code, see
+//! `pickup.rs`, `workday_codes.rs`) gets 404; their own extension 486.
 
 use std::time::Duration;
 
@@ -28,7 +28,47 @@ enum Callee {
 }
 
 impl Telephony {
+    /// An operator dialled a routed number: they wait in its queue like any
+    /// caller, shown by their extension, their phone busy for the engine
+    /// from the start (so the queue never offers them their own call).
+    async fn operator_queues(&mut self, call: IncomingCall, operator: &str) {
+        let name = operator.to_string();
+        let id = self.ctx.engine.query(move |e| e.operator_id(&name)).await.flatten();
+        if let Some(id) = id {
+            self.ctx.engine.send(Event::PhoneInUse {
+                operator: id,
+                in_use: true,
+            });
+        }
+        let extension = self
+            .ctx
+            .config
+            .load()
+            .operators
+            .iter()
+            .find(|o| o.id.get_ref() == operator)
+            .and_then(|o| o.extension.as_ref().map(|e| e.get_ref().clone()))
+            .unwrap_or_default();
+        tracing::info!(call_id = %call.call_id, %operator, number = %call.number, "operator's call to a queue");
+        let call_id = call.call_id.clone();
+        let taken = self.queue_call(call, extension);
+        match (id, self.calls.get_mut(&call_id)) {
+            (Some(id), Some(kept)) if taken => kept.phones_in_use.push(id),
+            (Some(id), _) => {
+                self.ctx.engine.send(Event::PhoneInUse {
+                    operator: id,
+                    in_use: false,
+                });
+            }
+            (None, _) => {}
+        }
+    }
+
     pub(super) async fn operator_call(&mut self, call: IncomingCall, operator: &str) {
+        if self.routed(&call.number) {
+            self.operator_queues(call, operator).await;
+            return;
+        }
         let (colleague, ring) = {
             let config = self.ctx.config.load();
             let colleague = config

@@ -1,6 +1,7 @@
 //! Operators' own calls to numbers outside (a customer called back): any
 //! number of digits (an optional leading `+`) that is no colleague's
-//! extension and no routed number goes out through the outbound gateway
+//! extension and no routed number (those queue the operator as a caller,
+//! `internal.rs`) goes out through the outbound gateway
 //! (`sip.outbound_gateway`), showing `sip.outbound_caller_id` (else the
 //! operator's extension); `internal.rs` carries the call. When the customer
 //! answers, their open callback tasks (a missed call's "call back") are done
@@ -8,7 +9,6 @@
 
 use super::Telephony;
 use super::gateway::gateway_uri;
-use crate::channels::phone::plain;
 use crate::crm::identity;
 use crate::crm::{CustomerKey, now_millis};
 use crate::sip::DialTarget;
@@ -24,10 +24,7 @@ impl Telephony {
     /// outside: a gateway is configured and the number is dialable and not
     /// one acdd routes.
     pub(super) fn reaches_outside(&self, number: &str) -> bool {
-        let config = self.ctx.config.load();
-        config.sip.outbound_gateway.is_some()
-            && dialable(number)
-            && !config.routes.phone.iter().any(|r| plain(r.number.get_ref()) == number)
+        self.ctx.config.load().sip.outbound_gateway.is_some() && dialable(number) && !self.routed(number)
     }
 
     /// The gateway's INVITE target for `number`; 503 without a gateway.
