@@ -1302,14 +1302,6 @@ fn an_operator_dialling_a_routed_number_waits_in_its_queue_like_a_caller() {
 #[test]
 fn operators_start_pause_and_end_their_workday_with_star_codes() {
     let (dir, acdd) = start("tel-workday-codes");
-    // alice says she is online (the app's part), so her state shows her workday.
-    let (status, body) = acdd.api(
-        "POST",
-        "/api/v1/operators/me/status",
-        "alice-operator-api-token",
-        r#"{"presence":"online"}"#,
-    );
-    assert_eq!(status, 200, "{body}");
     let state = |acdd: &Acdd| {
         let scrape = metrics(acdd);
         let state = ["paused", "not_working", "idle", "offline", "away"]
@@ -1324,13 +1316,27 @@ fn operators_start_pause_and_end_their_workday_with_star_codes() {
         let paused = value(&scrape, "acdd_operator_paused", &[("operator", "alice")]);
         (state.map(str::to_string), paused)
     };
-    // Each code is answered, sounds its tone, then acdd hangs up (BYE).
-    for (code, expected, paused) in [
+    // alice has no app: she is offline until *45 says she is there. Each
+    // code is answered, sounds its tone, then acdd hangs up (BYE).
+    assert_eq!(state(&acdd), (Some("offline".to_string()), Some(0.0)));
+    for (round, (code, expected, paused)) in [
+        ("*45", "idle", 0.0),
         ("*46", "paused", 1.0),
         ("*45", "idle", 0.0),
         ("*47", "not_working", 0.0),
-    ] {
-        let output = dial_as(&dir.0, &acdd, "picker", code, "alice", "127.0.0.2", &code[1..]);
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let output = dial_as(
+            &dir.0,
+            &acdd,
+            "picker",
+            code,
+            "alice",
+            "127.0.0.2",
+            &format!("code-{round}"),
+        );
         assert_succeeded(&format!("alice dialling {code}"), &output, &acdd);
         let until = std::time::Instant::now() + Duration::from_secs(5);
         while state(&acdd).0.as_deref() != Some(expected) && std::time::Instant::now() < until {
@@ -1345,7 +1351,7 @@ fn operators_start_pause_and_end_their_workday_with_star_codes() {
     }
     assert_eq!(
         acdd.log_text().matches("workday changed from the phone").count(),
-        3,
+        4,
         "{}",
         acdd.log_text()
     );

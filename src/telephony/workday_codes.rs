@@ -1,15 +1,17 @@
 //! Feature codes an operator dials to change their workday from the phone,
 //! as PBX agents log in and pause with star codes: `*45` starts it (or
-//! resumes it after a pause), `*46` pauses it (reason "phone"), `*47` ends
-//! it. The engine gets `Event::Workday`, as from `POST
-//! /api/v1/operators/me/status`; the phone's call is answered, hears a
-//! second of tone as the confirmation, then gets BYE (`CONFIRMATION`).
+//! resumes it after a pause) and says the operator is online (someone
+//! dialling from the phone is present: an operator with a desk phone and no
+//! app becomes available this way), `*46` pauses it (reason "phone"), `*47`
+//! ends it. The engine gets `Event::Presence` and `Event::Workday`, as from
+//! `POST /api/v1/operators/me/status`; the phone's call is answered, hears
+//! a second of tone as the confirmation, then gets BYE (`CONFIRMATION`).
 
 use std::time::Duration;
 
 use super::call::Phase;
 use super::{Input, Telephony};
-use crate::engine::{Event, Workday};
+use crate::engine::{Event, Presence, Workday};
 use crate::media::{PlaySource, Tone};
 use crate::sip::{CallCommand, IncomingCall};
 
@@ -45,6 +47,12 @@ impl Telephony {
             return;
         }
         tracing::info!(operator = ?id, ?workday, "workday changed from the phone");
+        if workday == Workday::Started {
+            self.ctx.engine.send(Event::Presence {
+                operator: id,
+                presence: Presence::Online,
+            });
+        }
         self.ctx.engine.send(Event::Workday { operator: id, workday });
         let Some(kept) = self.calls.get_mut(&call.call_id) else {
             return;
