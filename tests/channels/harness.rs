@@ -94,8 +94,12 @@ impl Drop for Storage {
     }
 }
 
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// Two distinct free ports (HTTP, LMTP): both probes stay bound until both
+/// are chosen, or the kernel may hand the same port out twice.
+fn free_ports() -> (SocketAddr, SocketAddr) {
+    let probe = || TcpListener::bind("127.0.0.1:0").unwrap();
+    let (first, second) = (probe(), probe());
+    (first.local_addr().unwrap(), second.local_addr().unwrap())
 }
 
 /// An operator section with the token `token_of(name)`.
@@ -122,7 +126,7 @@ impl Daemon {
     /// listen, storage and admin sections the harness writes.
     pub async fn start(backend: Backend, body: &str) -> Daemon {
         let storage = Storage::new(backend);
-        let (http, lmtp) = (free_port(), free_port());
+        let (http, lmtp) = free_ports();
         let config = format!(
             "[listen]\nhttp = \"{http}\"\nlmtp = \"{lmtp}\"\n\n{}\n[admin]\ntoken = \"{ADMIN_TOKEN}\"\n\n\
              [limits]\nhttp_body_bytes = 16384\nmail_bytes = 16384\n\n{body}",

@@ -56,10 +56,15 @@ pub fn sipp_logs(dir: &Path, suffixes: &[&str]) -> String {
 
 /// A loopback port free for both UDP and TCP right now.
 pub fn free_port(host: &str) -> u16 {
+    // A probe's port is free again once the probe closes, so the kernel may
+    // hand it out twice; never give one port to two callers of this process.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     for _ in 0..50 {
         let tcp = TcpListener::bind((host, 0)).expect("binding a probe TCP socket");
         let port = tcp.local_addr().unwrap().port();
-        if UdpSocket::bind((host, port)).is_ok() {
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) && UdpSocket::bind((host, port)).is_ok() {
+            given.push(port);
             return port;
         }
     }
