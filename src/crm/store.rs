@@ -88,5 +88,12 @@ pub trait Store: Send + Sync + 'static {
     /// Rotation pointers (queue, operator) as last saved.
     fn rotation(&self) -> StoreFuture<'_, Vec<(String, String)>>;
 
+    /// Operators' presence and workday (operator, JSON text) as last saved,
+    /// so a restart does not log everybody out.
+    fn operator_statuses(&self) -> StoreFuture<'_, Vec<(String, String)>>;
+
+    /// Saves these operators' statuses (operator, JSON text).
+    fn save_operator_statuses(&self, statuses: Vec<(String, String)>) -> StoreFuture<'_, ()>;
+
     fn save_rotation(&self, pointers: Vec<(String, String)>) -> StoreFuture<'_, ()>;
 }

@@ -1,9 +1,11 @@
-//! Wiring: opens storage, starts the engine task and the adapters, handles
-//! signals (SIGHUP reloads, SIGTERM/SIGINT stop) and shutdown.
+//! Wiring: opens storage, starts the engine task and the adapters (operators'
+//! statuses restored and kept, `operator_status.rs`), handles signals (SIGHUP
+//! reloads, SIGTERM/SIGINT stop) and shutdown.
 
 pub mod engine_task;
 mod limits;
 pub mod names;
+mod operator_status;
 pub mod shutdown;
 mod systemd;
 
@@ -99,6 +101,13 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
         });
         crate::telephony::spawn(ctx.clone(), sip.call_control(), media, call_inputs);
     }
+    // Operators are as they were before the restart, before any request is offered.
+    let statuses = operator_status::restore(&*store, &handle)
+        .await
+        .context("restoring operator statuses")?;
+    tracing::info!(operators = statuses, "operator statuses restored");
+    let (stop_keeper, keeper_stop) = watch::channel(false);
+    let keeper = operator_status::spawn_keeper(store.clone(), handle.clone(), keeper_stop);
     // Requests still open from before the restart go first, in their order.
     let recovered = channels::arrival::recover(&*store, &handle)
         .await
@@ -162,6 +171,8 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     if let Some(sip) = sip {
         sip.stop().await;
     }
+    let _ = stop_keeper.send(true);
+    let _ = keeper.await;
     tracing::info!("acdd stopped");
     Ok(())
 }

@@ -89,6 +89,15 @@ impl Engine {
         views
     }
 
+    /// Every operator's presence and workday, by name.
+    pub fn operator_statuses(&self) -> Vec<(String, Presence, Workday)> {
+        self.operators
+            .iter()
+            .filter(|o| !o.removed)
+            .map(|o| (o.setup.name.clone(), o.presence, o.workday.clone()))
+            .collect()
+    }
+
     pub fn operator_views(&self) -> Vec<OperatorView> {
         (0..self.operators.len())
             .filter(|i| !self.operators[*i].removed)

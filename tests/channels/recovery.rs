@@ -179,3 +179,38 @@ async fn acknowledged_requests_survive_a_kill_mid_burst(backend: Backend) {
         assert!(open.contains(&request), "stored request {request} is not open again");
     }
 }
+
+crate::on_both_backends! {
+    operator_statuses_survive_a_restart => operator_statuses_survive_a_restart;
+}
+
+/// Who is online, working or paused is not lost with the process: after a
+/// `kill -9` and a restart a chat goes to the operator who was available,
+/// not to the paused one ahead of her in the list, without anybody saying
+/// "online" again.
+async fn operator_statuses_survive_a_restart(backend: Backend) {
+    let config = format!(
+        "{}{}[[queues]]\nname = \"support\"\nchannels = [\"chat\"]\noperators = [\"bob\", \"alice\"]\n\
+         [[routes.chat]]\nsource = \"livechat\"\nqueue = \"support\"\n",
+        operator("alice"),
+        operator("bob")
+    );
+    let mut d = Daemon::start(backend, &config).await;
+    d.operator("alice").go_online().await;
+    let bob = d.operator("bob");
+    bob.go_online().await;
+    let (status, body) = bob.status(json!({ "workday": "pause", "reason": "lunch" })).await;
+    assert_eq!(status, 200, "{body}");
+    // Statuses are saved within two seconds of a change.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    d.kill_and_restart().await;
+
+    let mut events = d.operator("alice").events().await;
+    let chat = d.chat_ok("after", "hello after the restart").await;
+    let offer = events.expect("offer", WAIT).await;
+    assert_eq!(
+        offer["request"], chat["request"],
+        "alice is available, bob still paused"
+    );
+}

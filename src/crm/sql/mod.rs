@@ -17,6 +17,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
 use self::db::{Db, DbFuture};
+use self::records::STATUS;
 use self::sqlite::SqliteThread;
 use super::migrations::{Dialect, Embedded};
 use super::model::{
@@ -186,6 +187,12 @@ impl Store for SqlStore {
     }
     fn save_rotation(&self, pointers: Vec<(String, String)>) -> StoreFuture<'_, ()> {
         Box::pin(self.store_rotation(pointers))
+    }
+    fn operator_statuses(&self) -> StoreFuture<'_, Vec<(String, String)>> {
+        Box::pin(self.load_state(STATUS))
+    }
+    fn save_operator_statuses(&self, statuses: Vec<(String, String)>) -> StoreFuture<'_, ()> {
+        Box::pin(self.store_state(STATUS, statuses))
     }
 }
 

@@ -8,6 +8,11 @@ use super::db::{Db, query};
 use crate::crm::model::{Message, Millis, Record, RequestEnd};
 use crate::crm::store::StoreError;
 
+/// `engine_state` keys of the rotation pointers: `rotation:QUEUE` → operator.
+pub(super) const ROTATION: &str = "rotation:";
+/// `engine_state` keys of operators' statuses: `status:OPERATOR` → JSON.
+pub(super) const STATUS: &str = "status:";
+
 impl SqlStore {
     /// The recorder's records in order, in one write transaction.
     pub(super) async fn record_batch(&self, records: Vec<Record>) -> Result<(), StoreError> {
@@ -25,7 +30,7 @@ impl SqlStore {
                         Record::Responsible { request, operator, at } => {
                             record_responsible_in(db, request, operator, at).await?
                         }
-                        Record::Rotation(pointers) => store_rotation_in(db, pointers).await?,
+                        Record::Rotation(pointers) => store_state_in(db, ROTATION, pointers).await?,
                     }
                 }
                 Ok(())
@@ -91,25 +96,41 @@ impl SqlStore {
     }
 
     pub(super) async fn load_rotation(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.read(|db| {
+        self.load_state(ROTATION).await
+    }
+
+    pub(super) async fn store_rotation(&self, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
+        self.store_state(ROTATION, pointers).await
+    }
+
+    /// The `engine_state` entries whose key starts with `prefix`, as (the
+    /// rest of the key, value), in key order.
+    pub(super) async fn load_state(&self, prefix: &'static str) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(move |db| {
             Box::pin(async move {
-                let rows = query("SELECT key, value FROM engine_state WHERE key LIKE 'rotation:%' ORDER BY key")
+                let rows = query("SELECT key, value FROM engine_state WHERE key LIKE $1 ORDER BY key")
+                    .bind(format!("{prefix}%"))
                     .fetch_all(db)
                     .await?;
-                let mut pointers = Vec::new();
+                let mut entries = Vec::new();
                 for row in rows {
                     let key: String = row.try_get(0)?;
-                    let operator: String = row.try_get(1)?;
-                    pointers.push((key["rotation:".len()..].to_string(), operator));
+                    let value: String = row.try_get(1)?;
+                    entries.push((key[prefix.len()..].to_string(), value));
                 }
-                Ok(pointers)
+                Ok(entries)
             })
         })
         .await
     }
 
-    pub(super) async fn store_rotation(&self, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
-        self.write(move |db| Box::pin(store_rotation_in(db, pointers))).await
+    pub(super) async fn store_state(
+        &self,
+        prefix: &'static str,
+        entries: Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
+        self.write(move |db| Box::pin(store_state_in(db, prefix, entries)))
+            .await
     }
 
     pub(super) async fn record_callback_done(&self, id: i64, operator: String, at: Millis) -> Result<bool, StoreError> {
@@ -294,14 +315,16 @@ async fn record_responsible_in(db: &mut dyn Db, request: i64, operator: String, 
     Ok(())
 }
 
-async fn store_rotation_in(db: &mut dyn Db, pointers: Vec<(String, String)>) -> Result<(), StoreError> {
-    for (queue, operator) in pointers {
+/// Upserts `engine_state` entries under `prefix` (rotation pointers,
+/// operator statuses).
+async fn store_state_in(db: &mut dyn Db, prefix: &str, entries: Vec<(String, String)>) -> Result<(), StoreError> {
+    for (key, value) in entries {
         query(
             "INSERT INTO engine_state (key, value) VALUES ($1, $2) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
-        .bind(format!("rotation:{queue}"))
-        .bind(operator)
+        .bind(format!("{prefix}{key}"))
+        .bind(value)
         .execute(db)
         .await?;
     }
