@@ -1422,12 +1422,17 @@ fn an_operator_calls_a_colleague_by_extension() {
     let acdd = start_in(&dir, FRONT.into(), false);
     // erin answers, talks a second and hangs up; dave, calling her
     // extension, hears 180, gets 200 with acdd's SDP and then acdd's BYE.
-    let erin = Phone::start(&dir.0, &acdd, "erin", "operator_hangup");
+    let erin = Phone::start_with(&dir.0, &acdd, "erin", "operator_hangup", &["-trace_msg"]);
     let dave = dial_as(&dir.0, &acdd, "picker", "105", "dave", "127.0.0.1", "dave");
     assert_succeeded("dave's call to 105", &dave, &acdd);
     assert_finished(erin, &acdd);
     let log = acdd.log_text();
     assert!(log.contains("internal call bridged"), "{log}");
+    // erin's phone shows who calls: dave, extension 104.
+    let trace = message_trace(&dir.0.join("erin")).expect("erin's message trace");
+    let invite = &trace[trace.find("INVITE sip:").expect("an INVITE")..];
+    let from = invite.lines().find(|l| l.starts_with("From:")).unwrap_or_default();
+    assert!(from.starts_with(r#"From: "dave" <sip:104@"#), "{from}");
     assert!(!log.contains("call queued"), "an internal call is no request:\n{log}");
     // Nobody has extension 109; dave's own is 104.
     let nobody = dial_as(&dir.0, &acdd, "operator_refused", "109", "dave", "127.0.0.1", "nobody");

@@ -119,8 +119,8 @@ impl Telephony {
                 in_use: true,
             });
         }
-        // The called phone shows the caller's extension; a number outside,
-        // the company's number if one is configured.
+        // A colleague's phone shows the caller's extension and name; a number
+        // outside, the company's number if one is configured.
         let (extension, caller_id) = {
             let config = self.ctx.config.load();
             let extension = config
@@ -131,11 +131,12 @@ impl Telephony {
             let caller_id = config.sip.outbound_caller_id.as_ref().map(|c| c.get_ref().clone());
             (extension, caller_id)
         };
-        let (shown, target, purpose) = match callee {
+        let (shown, name, target, purpose) = match callee {
             Callee::Colleague(colleague) => {
                 tracing::info!(call_id = %call.call_id, %operator, callee = %colleague, "internal call");
                 (
                     extension,
+                    Some(operator.to_string()),
                     Ok(DialTarget::Operator(colleague)),
                     Purpose::Internal { callee: ids.1 },
                 )
@@ -144,6 +145,7 @@ impl Telephony {
                 tracing::info!(call_id = %call.call_id, %operator, %number, "operator's call outside");
                 (
                     caller_id.or(extension),
+                    None,
                     self.outside_target(&number),
                     Purpose::Outside {
                         operator: operator.to_string(),
@@ -152,8 +154,11 @@ impl Telephony {
                 )
             }
         };
-        if let (Some(shown), Some(kept)) = (shown, self.calls.get_mut(&call.call_id)) {
-            kept.from = shown;
+        if let Some(kept) = self.calls.get_mut(&call.call_id) {
+            if let Some(shown) = shown {
+                kept.from = shown;
+            }
+            kept.caller_name = name;
         }
         let _ = self.control.send(CallCommand::Respond {
             call_id: call.call_id.clone(),
