@@ -1414,6 +1414,15 @@ fn an_operator_calls_a_customer_back_through_the_gateway_and_the_callback_is_don
     );
     assert!(open_callbacks(&acdd, "callback-admin-token").is_empty());
     assert!(acdd.log_text().contains("operator's call outside bridged"));
+    // The call is in the customer's history.
+    let (status, card) = acdd.api(
+        "GET",
+        "/api/v1/customers?phone=%2B4930555000",
+        "callback-admin-token",
+        "",
+    );
+    assert_eq!(status, 200, "{card}");
+    assert!(card.contains("called by bob"), "{card}");
 }
 
 #[test]

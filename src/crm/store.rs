@@ -78,6 +78,11 @@ pub trait Store: Send + Sync + 'static {
     /// Callback tasks not done yet, oldest first.
     fn open_callbacks(&self) -> StoreFuture<'_, Vec<CallbackTask>>;
 
+    /// An operator reached `phone` (a normalised number) from their own
+    /// phone: the customer with that number, created if unknown, gets an
+    /// activity "called by OPERATOR". Returns the customer's id.
+    fn record_call_out(&self, phone: String, operator: String, at: Millis) -> StoreFuture<'_, i64>;
+
     /// Marks a callback task done; false if there is no such open task.
     fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool>;
 

@@ -4,8 +4,10 @@
 //! `internal.rs`) goes out through the outbound gateway
 //! (`sip.outbound_gateway`), showing `sip.outbound_caller_id` (else the
 //! operator's extension); `internal.rs` carries the call. When the customer
-//! answers, their open callback tasks (a missed call's "call back") are done
-//! by that operator, as `POST /api/v1/callbacks/{id}/done` would do.
+//! answers, the call goes into their history in the CRM ("called by
+//! OPERATOR"; a number the CRM does not know becomes a customer), and their
+//! open callback tasks (a missed call's "call back") are done by that
+//! operator, as `POST /api/v1/callbacks/{id}/done` would do.
 
 use super::Telephony;
 use super::gateway::gateway_uri;
@@ -36,8 +38,9 @@ impl Telephony {
         })
     }
 
-    /// `operator` reached `number` outside: the open callback tasks of the
-    /// customer with that number are done (in the background).
+    /// `operator` reached `number` outside: the customer with that number
+    /// (created if unknown) gets the call in their history, and their open
+    /// callback tasks are done (in the background).
     pub(super) fn called_back(&self, operator: &str, number: &str) {
         let config = self.ctx.config.load();
         let Some(phone) = identity::phone(number, identity::region(&config)) else {
@@ -45,18 +48,21 @@ impl Telephony {
         };
         let (store, operator) = (self.ctx.store.clone(), operator.to_string());
         tokio::spawn(async move {
-            let customer = match store
-                .customer(CustomerKey::Identity("phone".into(), phone.clone()))
-                .await
-            {
-                Ok(Some(customer)) => customer,
-                Ok(None) => return,
+            let customer = store
+                .record_call_out(phone.clone(), operator.clone(), now_millis())
+                .await;
+            let card = match customer {
+                Ok(customer) => store.customer(CustomerKey::Id(customer)).await,
+                Err(error) => Err(error),
+            };
+            let callbacks = match card {
+                Ok(card) => card.map(|card| card.callbacks).unwrap_or_default(),
                 Err(error) => {
-                    tracing::warn!(%phone, %error, "callback tasks not looked up");
+                    tracing::warn!(%phone, %error, "call outside not written to the customer's history");
                     return;
                 }
             };
-            for task in customer.callbacks {
+            for task in callbacks {
                 match store.finish_callback(task.id, operator.clone(), now_millis()).await {
                     Ok(true) => {
                         tracing::info!(callback = task.id, %operator, %phone, "customer called back: callback done")

@@ -176,6 +176,9 @@ impl Store for SqlStore {
     fn open_callbacks(&self) -> StoreFuture<'_, Vec<CallbackTask>> {
         Box::pin(self.list_open_callbacks())
     }
+    fn record_call_out(&self, phone: String, operator: String, at: Millis) -> StoreFuture<'_, i64> {
+        Box::pin(self.record_call_out_in(phone, operator, at))
+    }
     fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool> {
         Box::pin(self.record_callback_done(id, operator, at))
     }

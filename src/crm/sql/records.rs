@@ -3,9 +3,9 @@
 //! ones), responsible changes, operator replies, and rotation pointers.
 
 use super::SqlStore;
-use super::customers::activity;
+use super::customers::{activity, resolve};
 use super::db::{Db, query};
-use crate::crm::model::{Message, Millis, Record, RequestEnd};
+use crate::crm::model::{Identity, Message, Millis, Record, RequestEnd};
 use crate::crm::store::StoreError;
 
 /// `engine_state` keys of the rotation pointers: `rotation:QUEUE` → operator.
@@ -131,6 +131,24 @@ impl SqlStore {
     ) -> Result<(), StoreError> {
         self.write(move |db| Box::pin(store_state_in(db, prefix, entries)))
             .await
+    }
+
+    pub(super) async fn record_call_out_in(
+        &self,
+        phone: String,
+        operator: String,
+        at: Millis,
+    ) -> Result<i64, StoreError> {
+        self.write(move |db| {
+            Box::pin(async move {
+                let identity = Identity::phone(phone);
+                let (customer, _) = resolve(db, std::slice::from_ref(&identity), None, None, at).await?;
+                let detail = format!("called by {operator}");
+                activity(db, customer, "phone", None, Some(&operator), &detail, at).await?;
+                Ok(customer)
+            })
+        })
+        .await
     }
 
     pub(super) async fn record_callback_done(&self, id: i64, operator: String, at: Millis) -> Result<bool, StoreError> {

@@ -209,3 +209,52 @@ async fn forms_always_make_a_lead_or_deal_and_rotation_pointers_persist() {
         ]
     );
 }
+
+#[tokio::test]
+async fn operator_statuses_keep_apart_from_rotation_and_calls_out_reach_the_history() {
+    let (store, _dir) = store().await;
+    store.save_rotation(vec![("sales".into(), "bob".into())]).await.unwrap();
+    store
+        .save_operator_statuses(vec![("bob".into(), "{\"a\":1}".into())])
+        .await
+        .unwrap();
+    store
+        .save_operator_statuses(vec![("bob".into(), "{\"a\":2}".into()), ("amy".into(), "{}".into())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.operator_statuses().await.unwrap(),
+        [
+            ("amy".to_string(), "{}".to_string()),
+            ("bob".to_string(), "{\"a\":2}".to_string())
+        ]
+    );
+    assert_eq!(
+        store.rotation().await.unwrap(),
+        [("sales".to_string(), "bob".to_string())]
+    );
+
+    // A number the CRM does not know becomes a customer with the call in its
+    // history; calling it again finds the same customer.
+    let first = store
+        .record_call_out("+4930555000".into(), "bob".into(), 10)
+        .await
+        .unwrap();
+    let again = store
+        .record_call_out("+4930555000".into(), "amy".into(), 20)
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    let card = store
+        .customer(CustomerKey::Identity("phone".into(), "+4930555000".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    let called: Vec<(&str, Option<&str>)> = card
+        .activities
+        .iter()
+        .map(|a| (a.detail.as_str(), a.operator.as_deref()))
+        .collect();
+    assert!(called.contains(&("called by bob", Some("bob"))), "{called:?}");
+    assert!(called.contains(&("called by amy", Some("amy"))), "{called:?}");
+}
