@@ -704,3 +704,41 @@ async fn a_leg_on_hold_hears_nothing_then_resumes_the_same_stream() {
     );
     session.stop().await;
 }
+
+#[tokio::test]
+async fn keys_a_caller_presses_are_reported_once_each_while_they_still_reach_the_operator() {
+    let service = service(42120, 42129);
+    let call = call(
+        &service,
+        ("0 101", &["101 telephone-event/8000"]),
+        ("0 101", &["101 telephone-event/8000"]),
+    )
+    .await;
+    let mut pressed = call.session.watch_keys(call.caller).unwrap();
+    call.session.bridge(call.caller, call.operator).unwrap();
+    // '1' (three packets of one event, the last two ending it), then '#'.
+    let packets = [
+        (1, 800, [1u8, 10, 0, 160]),
+        (2, 800, [1, 0x8a, 1, 64]),
+        (3, 800, [1, 0x8a, 1, 64]),
+        (4, 1600, [11, 10, 0, 160]),
+    ];
+    for (seq, ts, payload) in packets {
+        call.caller_socket
+            .send_to(&rtp(101, seq, ts, 7, &payload), call.to_caller_leg)
+            .await
+            .unwrap();
+    }
+    let mut keys = String::new();
+    while keys.len() < 2 {
+        match tokio::time::timeout(WAIT, pressed.recv()).await {
+            Ok(Some(key)) => keys.push(key),
+            _ => break,
+        }
+    }
+    assert_eq!(keys, "1#");
+    // The events went on to the operator too (DTMF is relayed as before).
+    let (packet, _) = recv(&call.operator_socket).await.expect("relayed telephone-event");
+    assert_eq!(header(&packet).payload[0], 1);
+    call.session.stop().await;
+}

@@ -29,6 +29,7 @@
 //! `task.rs` is the only place that touches the network.
 
 mod codec;
+mod dtmf;
 mod error;
 mod latch;
 mod playout;

@@ -368,6 +368,15 @@ impl MediaSession {
         Ok(receiver)
     }
 
+    /// The keys the leg's peer presses from now on (RFC 4733
+    /// telephone-events; a leg without telephone-event sends none).
+    pub fn watch_keys(&self, leg: LegId) -> Result<mpsc::UnboundedReceiver<char>, MediaError> {
+        self.leg(leg)?;
+        let (keys, pressed) = mpsc::unbounded_channel();
+        self.send(Command::WatchKeys { id: leg, keys })?;
+        Ok(pressed)
+    }
+
     pub fn stop_recording(&self, leg: LegId) -> Result<(), MediaError> {
         self.leg(leg)?;
         self.send(Command::StopRecording { id: leg })

@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::codec::G711;
+use super::dtmf::DigitWatch;
 use super::latch::Latch;
 use super::playout::{PlayEnd, PlaySource, Playout};
 use super::ports::PortPair;
@@ -77,6 +78,11 @@ pub(crate) enum Command {
     StopRecording {
         id: LegId,
     },
+    /// Report the keys the leg's peer presses (telephone-events).
+    WatchKeys {
+        id: LegId,
+        keys: mpsc::UnboundedSender<char>,
+    },
     RemoveLeg {
         id: LegId,
         done: oneshot::Sender<()>,
@@ -118,6 +124,7 @@ struct Leg {
     out: OutStream,
     feed: Feed,
     recording: Option<ActiveRecording>,
+    keys: Option<DigitWatch>,
 }
 
 impl Leg {
@@ -335,6 +342,11 @@ impl Task {
                     self.legs[index].finish_recording();
                 }
             }
+            Command::WatchKeys { id, keys } => {
+                if let Some(index) = self.index(id) {
+                    self.legs[index].keys = Some(DigitWatch::new(keys));
+                }
+            }
             Command::RemoveLeg { id, done } => {
                 if let Some(index) = self.index(id) {
                     let mut leg = self.legs.swap_remove(index);
@@ -367,6 +379,7 @@ impl Task {
             out: OutStream::new(random as u32, 8000, (random >> 32) as u16, (random >> 48) as u32 * 7919),
             feed: Feed::Silent,
             recording: None,
+            keys: None,
         });
     }
 
@@ -398,6 +411,9 @@ impl Task {
         leg.counters.mark_received(now.into_std());
         let lost = leg.seq.on_packet(ssrc, seq);
         leg.counters.lost.store(lost, std::sync::atomic::Ordering::Relaxed);
+        if is_dtmf && let Some(watch) = &mut leg.keys {
+            watch.on_event(ts, payload);
+        }
         if let Some(active) = &mut leg.recording {
             match active.recorder.on_packet(pt, ts, payload) {
                 Ok(false) => {}
