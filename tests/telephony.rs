@@ -529,7 +529,8 @@ fn start_with_lounge(dir: &TestDir) -> Acdd {
     start_with_lounge_and(dir, "")
 }
 
-/// `start_with_lounge` with more lines in the lounge queue.
+/// `start_with_lounge` with more lines in the lounge queue (or, after a
+/// table header, more tables), HTTP on.
 fn start_with_lounge_and(dir: &TestDir, more: &str) -> Acdd {
     let music = dir.0.join("music.wav");
     let tone: Vec<i16> = (0..8000).map(|i| ((i as f64 * 0.314).sin() * 8000.0) as i16).collect();
@@ -539,7 +540,7 @@ fn start_with_lounge_and(dir: &TestDir, more: &str) -> Acdd {
          music_file = \"{}\"\n{more}\n[[routes.phone]]\nnumber = \"+4930777777\"\nqueue = \"lounge\"\n",
         music.display()
     );
-    start_in(dir, format!("{HOTLINE}\n{lounge}"), false)
+    start_in(dir, format!("{HOTLINE}\n{lounge}"), true)
 }
 
 #[test]
@@ -625,6 +626,52 @@ fn a_queue_with_music_answers_at_once_and_plays_it() {
     assert!(heard >= 40, "music packets of 20 ms while on hold (2 s): {heard}");
     assert!(acdd.wait_for_log(&["call queued", "hold=\"music\""], Duration::from_secs(15)));
     assert!(acdd.wait_for_log(&["caller left the queue"], Duration::from_secs(15)));
+}
+
+/// An RFC 4733 telephone-event packet: `key`'s event at `ts`, ending it if `end`.
+fn key_packet(sequence: u16, ts: u32, key: u8, end: bool) -> Vec<u8> {
+    let mut packet = vec![0x80, 101];
+    packet.extend_from_slice(&sequence.to_be_bytes());
+    packet.extend_from_slice(&ts.to_be_bytes());
+    packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+    packet.extend_from_slice(&[key, if end { 0x8a } else { 0x0a }, 0x01, 0x40]);
+    packet
+}
+
+#[test]
+fn a_waiting_caller_presses_a_key_to_be_called_back_instead() {
+    let dir = TestDir::new("tel-callback-key");
+    let more = "callback_key = \"1\"\n\n[admin]\ntoken = \"callback-key-admin-token\"\n";
+    let acdd = start_with_lounge_and(&dir, more);
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_music_keys", "+4930777777");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    // A 2 first (the queue does not take it), then 1, each in three packets.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut sequence = 0;
+    for (key, ts) in [(2u8, 1600u32), (1, 4800)] {
+        for end in [false, true, true] {
+            sequence += 1;
+            media
+                .send_to(&key_packet(sequence, ts, key, end), ("127.0.0.1", port))
+                .unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // acdd confirms with a tone and hangs up.
+    assert_succeeded(
+        "the caller, hung up by acdd",
+        &caller.wait_with_output().unwrap(),
+        &acdd,
+    );
+    let log = acdd.log_text();
+    assert!(log.contains("the caller asked to be called back"), "{log}");
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while open_callbacks(&acdd, "callback-key-admin-token").is_empty() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let callbacks = open_callbacks(&acdd, "callback-key-admin-token");
+    assert_eq!(callbacks.len(), 1, "{callbacks:?}\n{log}");
+    assert_eq!(callbacks[0]["reason"], "the caller asked to be called back");
 }
 
 #[test]

@@ -366,6 +366,9 @@ pub struct Queue {
     pub ringback_tone: RingbackTone,
     /// Played now and then to callers waiting with `hold = "music"` or `"tone"`.
     pub waiting_announcement: Option<Spanned<WaitingAnnouncement>>,
+    /// With `hold = "music"`: the key (`0`–`9`, `*`, `#`) a waiting caller
+    /// presses to hang up and be called back (a callback task).
+    pub callback_key: Option<Spanned<String>>,
     #[serde(default = "default_missed")]
     pub missed: Spanned<Missed>,
 }

@@ -307,3 +307,23 @@ fn a_waiting_announcement_needs_media_to_the_caller_an_interval_and_a_playable_f
     let e = error_of(&announced("music", 20, &dir.path().join("missing.wav")));
     assert!(e.reason.contains("waiting_announcement cannot be played"), "{e}");
 }
+
+#[test]
+fn a_callback_key_is_one_key_and_needs_music() {
+    let queue = |hold: &str, key: &str| {
+        BASE.replace(
+            r#"operators = ["alice", "bob"]"#,
+            &format!(
+                "operators = [\"alice\", \"bob\"]\nhold = \"{hold}\"\nmusic_file = \"m.wav\"\ncallback_key = \"{key}\""
+            ),
+        )
+    };
+    parse(Path::new("t"), &queue("music", "1")).unwrap();
+    parse(Path::new("t"), &queue("music", "#")).unwrap();
+    for bad in ["12", "", "x"] {
+        let e = error_of(&queue("music", bad));
+        assert!(e.reason.contains("callback_key must be one key"), "{bad:?}: {e}");
+    }
+    let e = error_of(&queue("tone", "1"));
+    assert!(e.reason.contains("callback_key needs hold = \"music\""), "{e}");
+}

@@ -289,6 +289,23 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
                 ));
             }
         }
+        if let Some(key) = &q.callback_key {
+            let one_key = matches!(key.get_ref().as_bytes(), [b'0'..=b'9' | b'*' | b'#']);
+            if !one_key {
+                return Err(problem(
+                    key,
+                    format!("queue {name:?}: callback_key must be one key: 0-9, * or #"),
+                ));
+            }
+            if q.hold != Hold::Music {
+                return Err(problem(
+                    key,
+                    format!(
+                        "queue {name:?}: callback_key needs hold = \"music\" (only an answered caller's keys reach acdd)"
+                    ),
+                ));
+            }
+        }
         check_missed(config, q)?;
     }
     Ok(())

@@ -83,6 +83,10 @@ pub trait Store: Send + Sync + 'static {
     /// activity "called by OPERATOR". Returns the customer's id.
     fn record_call_out(&self, phone: String, operator: String, at: Millis) -> StoreFuture<'_, i64>;
 
+    /// The caller of `request` asked to be called back: a callback task for
+    /// its customer (the request itself ends as the engine says).
+    fn request_callback(&self, request: i64, reason: String, at: Millis) -> StoreFuture<'_, ()>;
+
     /// Marks a callback task done; false if there is no such open task.
     fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool>;
 

@@ -33,8 +33,8 @@ pub(crate) enum Phase {
     /// transfer: the colleague's leg waits for the customer's call to
     /// replace it (`attended.rs`).
     HandingOver,
-    /// An operator's workday code: their phone hears a confirmation tone,
-    /// then BYE (`workday_codes.rs`).
+    /// A workday code (`workday_codes.rs`) or a caller's callback request
+    /// (`callback_key.rs`): the phone hears a confirmation tone, then BYE.
     Confirming,
 }
 

@@ -203,7 +203,8 @@ impl Telephony {
             | Input::HandoverOver(_)
             | Input::WorkdayCode { .. }
             | Input::Confirmed(_)
-            | Input::WaitingAnnouncement(_) => {}
+            | Input::WaitingAnnouncement(_)
+            | Input::Key { .. } => {}
         }
     }
 
@@ -255,6 +256,7 @@ impl Telephony {
                         call.answered = status == 200;
                         self.respond(call_id.clone(), status, Some(sdp));
                         self.announce_while_waiting(&call_id);
+                        self.watch_callback_key(&call_id);
                     }
                     Err(error) => {
                         tracing::warn!(%call_id, %error, hold, "nothing to play while queued: ringing back instead");

@@ -2,7 +2,8 @@
 //! SIP. `Seam` is what the SIP core hands calls to (`IncomingCalls`); one
 //! task (`run`) owns every call's state (`call.rs`) and carries out the
 //! engine's phone actions through the core's `CallControl`: the caller's leg
-//! (`inbound.rs`, announcements while waiting in `waiting.rs`), ringing
+//! (`inbound.rs`, announcements while waiting in `waiting.rs`, a key to be
+//! called back instead in `callback_key.rs`), ringing
 //! operators (`ring.rs`), bridging (`bridge.rs`), missed calls (`missed.rs`,
 //! with greetings and announcements in `announce.rs`), calls out through the
 //! gateway (`gateway.rs`), operators' own calls (`internal.rs`: to
@@ -15,6 +16,7 @@ mod announce;
 mod attended;
 mod bridge;
 mod call;
+mod callback_key;
 mod deferred;
 mod gateway;
 mod inbound;
@@ -65,6 +67,8 @@ pub enum Input {
     Confirmed(String),
     /// Time for the waiting announcement of this call (`waiting.rs`).
     WaitingAnnouncement(String),
+    /// The waiting caller of this call pressed a key (`callback_key.rs`).
+    Key { call_id: String, key: char },
     /// An operator dialled something else: a colleague's extension
     /// (`internal.rs`), or nothing acdd carries.
     OperatorCall { call: IncomingCall, operator: String },
@@ -252,6 +256,7 @@ impl Telephony {
             Input::WorkdayCode { call, operator } => self.workday_code(call, operator).await,
             Input::Confirmed(call_id) => self.confirmed(&call_id),
             Input::WaitingAnnouncement(call_id) => self.waiting_announcement_due(&call_id),
+            Input::Key { call_id, key } => self.key_pressed(&call_id, key),
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {

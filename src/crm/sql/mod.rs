@@ -179,6 +179,9 @@ impl Store for SqlStore {
     fn record_call_out(&self, phone: String, operator: String, at: Millis) -> StoreFuture<'_, i64> {
         Box::pin(self.record_call_out_in(phone, operator, at))
     }
+    fn request_callback(&self, request: i64, reason: String, at: Millis) -> StoreFuture<'_, ()> {
+        Box::pin(self.record_callback_request(request, reason, at))
+    }
     fn finish_callback(&self, id: i64, operator: String, at: Millis) -> StoreFuture<'_, bool> {
         Box::pin(self.record_callback_done(id, operator, at))
     }

@@ -151,6 +151,29 @@ impl SqlStore {
         .await
     }
 
+    pub(super) async fn record_callback_request(
+        &self,
+        request: i64,
+        reason: String,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        self.write(move |db| {
+            Box::pin(async move {
+                query(
+                    "INSERT INTO callback_tasks (customer_id, request_id, operator, reason, created_at) \
+                     SELECT customer_id, id, NULL, $1, $2 FROM requests WHERE id = $3",
+                )
+                .bind(reason)
+                .bind(at)
+                .bind(request)
+                .execute(db)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     pub(super) async fn record_callback_done(&self, id: i64, operator: String, at: Millis) -> Result<bool, StoreError> {
         self.write(move |db| {
             Box::pin(async move {
