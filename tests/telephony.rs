@@ -672,6 +672,14 @@ fn a_waiting_caller_presses_a_key_to_be_called_back_instead() {
     let callbacks = open_callbacks(&acdd, "callback-key-admin-token");
     assert_eq!(callbacks.len(), 1, "{callbacks:?}\n{log}");
     assert_eq!(callbacks[0]["reason"], "the caller asked to be called back");
+    assert_eq!(
+        value(
+            &metrics(&acdd),
+            "acdd_callbacks_requested_total",
+            &[("queue", "lounge")]
+        ),
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -1470,6 +1478,10 @@ fn an_operator_calls_a_customer_back_through_the_gateway_and_the_callback_is_don
     );
     assert_eq!(status, 200, "{card}");
     assert!(card.contains("called by bob"), "{card}");
+    assert_eq!(
+        value(&metrics(&acdd), "acdd_operator_calls_total", &[("kind", "outside")]),
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -1779,6 +1791,7 @@ fn a_baresip_operator_holds_the_caller_who_hears_the_queues_music_until_resumed(
         phone.log(),
         acdd.log_text()
     );
+    assert_eq!(value(&metrics(acdd), "acdd_holds_total", &[]), Some(1.0));
     assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), acdd);
 }
 

@@ -157,6 +157,18 @@ fn describe() {
         "Calls acdd holds now (queued, ringing or bridged)."
     );
     describe_counter!(
+        "acdd_operator_calls_total",
+        "Calls operators placed from their phones, by kind (colleague, queue, outside)."
+    );
+    describe_counter!(
+        "acdd_callbacks_requested_total",
+        "Waiting callers who pressed the queue's callback key, by queue."
+    );
+    describe_counter!(
+        "acdd_holds_total",
+        "Times the party beside a caller put the call on hold."
+    );
+    describe_counter!(
         "acdd_rtp_packets_received_total",
         "RTP packets accepted from callers and operators."
     );

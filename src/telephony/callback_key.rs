@@ -61,11 +61,18 @@ impl Telephony {
         let Some(call) = self.calls.get_mut(call_id).filter(|call| call.phase == Phase::Queued) else {
             return;
         };
-        let callback_key = queue_of(&config, &call.number).and_then(|q| q.callback_key.as_ref());
-        if callback_key.is_none_or(|k| !k.get_ref().starts_with(key)) {
+        let Some(queue) = queue_of(&config, &call.number) else {
+            return;
+        };
+        if queue
+            .callback_key
+            .as_ref()
+            .is_none_or(|k| !k.get_ref().starts_with(key))
+        {
             tracing::debug!(%call_id, %key, "a key the queue does not take");
             return;
         }
+        metrics::counter!("acdd_callbacks_requested_total", "queue" => queue.name.get_ref().clone()).increment(1);
         call.phase = Phase::Confirming;
         if let Err(error) = call.media.play(call.caller, PlaySource::Ringback(Tone::europe())) {
             tracing::info!(%call_id, %error, "no confirmation tone for the callback request");

@@ -50,6 +50,7 @@ impl Telephony {
             .and_then(|o| o.extension.as_ref().map(|e| e.get_ref().clone()))
             .unwrap_or_default();
         tracing::info!(call_id = %call.call_id, %operator, number = %call.number, "operator's call to a queue");
+        metrics::counter!("acdd_operator_calls_total", "kind" => "queue").increment(1);
         let call_id = call.call_id.clone();
         let taken = self.queue_call(call, extension);
         match (id, self.calls.get_mut(&call_id)) {
@@ -134,6 +135,7 @@ impl Telephony {
         let (shown, name, target, purpose) = match callee {
             Callee::Colleague(colleague) => {
                 tracing::info!(call_id = %call.call_id, %operator, callee = %colleague, "internal call");
+                metrics::counter!("acdd_operator_calls_total", "kind" => "colleague").increment(1);
                 (
                     extension,
                     Some(operator.to_string()),
@@ -143,6 +145,7 @@ impl Telephony {
             }
             Callee::Outside(number) => {
                 tracing::info!(call_id = %call.call_id, %operator, %number, "operator's call outside");
+                metrics::counter!("acdd_operator_calls_total", "kind" => "outside").increment(1);
                 (
                     caller_id.or(extension),
                     None,

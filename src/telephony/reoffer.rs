@@ -43,6 +43,9 @@ fn follow_hold(ctx: &ChannelContext, call: &mut Call, leg: LegId) {
         return;
     }
     call.on_hold = holds.then_some(leg);
+    if holds {
+        metrics::counter!("acdd_holds_total").increment(1);
+    }
     let result = match (holds, hold_music(ctx, &call.number)) {
         (true, Some(music)) => call.media.play(call.caller, PlaySource::Music(music)).map(drop),
         (true, None) => Ok(()),
