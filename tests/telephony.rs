@@ -1112,6 +1112,27 @@ fn a_picker_transfers_the_call_with_refer_from_their_phone() {
     assert!(acdd.wait_for_log(&["call bridged", "request=1"], Duration::from_secs(15)));
 }
 
+/// Once the caller is bridged with carol, carol calls erin's extension 105
+/// with SIPp's `scenario` (Call-ID consult-1@127.0.0.1, as her REFER's
+/// Replaces names it); how that consultation call ended.
+fn carol_consults_erin(dir: &TestDir, acdd: &Acdd, scenario: &str) -> std::process::Output {
+    assert!(
+        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    dial_as_with(
+        &dir.0,
+        acdd,
+        scenario,
+        "105",
+        "carol",
+        "127.0.0.1",
+        "consultation",
+        &["-cid_str", "consult-%u@%s"],
+    )
+}
+
 /// carol takes a call to front1, consults erin (extension 105) on a call of
 /// her own (Call-ID consult-1@127.0.0.1; `consultation` is carol's SIPp
 /// scenario for it), then sends REFER to 105 with Replaces naming that
@@ -1124,21 +1145,7 @@ fn attended_transfer(name: &str, erin: &str, consultation: &str) -> String {
     let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
     let erin = Phone::start_with(&dir.0, &acdd, "erin", erin, &["-m", "2"]);
     let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
-    assert!(
-        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
-        "{}",
-        acdd.log_text()
-    );
-    let consulted = dial_as_with(
-        &dir.0,
-        &acdd,
-        consultation,
-        "105",
-        "carol",
-        "127.0.0.1",
-        "consultation",
-        &["-cid_str", "consult-%u@%s"],
-    );
+    let consulted = carol_consults_erin(&dir, &acdd, consultation);
     assert_succeeded("carol's consultation call", &consulted, &acdd);
     assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
     assert_finished(carol, &acdd);
@@ -1168,21 +1175,7 @@ fn an_attended_transfer_to_a_baresip_colleague_without_replaces_reaches_it_as_a_
     );
     let carol = Phone::start(&dir.0, &acdd, "carol", "operator_attended_refer");
     let caller = spawn_caller(&dir.0, &acdd, "trunk_call_ended", "+4930131313", "127.0.0.2", "caller");
-    assert!(
-        acdd.wait_for_log(&["call bridged"], Duration::from_secs(15)),
-        "{}",
-        acdd.log_text()
-    );
-    let consulted = dial_as_with(
-        &dir.0,
-        &acdd,
-        "picker",
-        "105",
-        "carol",
-        "127.0.0.1",
-        "consultation",
-        &["-cid_str", "consult-%u@%s"],
-    );
+    let consulted = carol_consults_erin(&dir, &acdd, "picker");
     assert_succeeded("carol's consultation, ended by the hand-over", &consulted, &acdd);
     assert!(
         acdd.wait_for_log(&["attended transfer: consultation call over"], Duration::from_secs(10)),
