@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use crate::channels::{ChannelContext, ChannelError};
 use crate::engine::{Action, Channel, Note, RequestId};
 use crate::media::MediaService;
-use crate::sip::{CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
+use crate::sip::{CallCommand, CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
 
 use call::Calls;
 
@@ -232,14 +232,22 @@ async fn run(
 }
 
 impl Telephony {
-    /// Removes a call (`Calls::remove`); operators whose phone it kept busy
-    /// are free again for the engine.
+    /// Removes a call (`Calls::remove`): its operator legs are dropped, and
+    /// operators whose phone it kept busy are free again for the engine.
     fn remove_call(&mut self, call_id: &str) -> Option<Option<RequestId>> {
-        let freed = self
+        let (freed, legs) = self
             .calls
             .get_mut(call_id)
-            .map(|call| std::mem::take(&mut call.phones_in_use))
+            .map(|call| {
+                let legs: Vec<_> = call.legs.keys().map(|offer| call::leg_name(*offer)).collect();
+                (std::mem::take(&mut call.phones_in_use), legs)
+            })
             .unwrap_or_default();
+        // An operator leg still there (one that answered while the caller
+        // left) ends with the call; the core ignores legs already over.
+        for leg in legs {
+            let _ = self.control.send(CallCommand::DropLeg { leg });
+        }
         for operator in freed {
             self.ctx.engine.send(crate::engine::Event::PhoneInUse {
                 operator,
