@@ -1,5 +1,6 @@
 //! Gauges read from the engine's views at scrape time: requests waiting and
-//! on offer per queue and channel, and each operator's state and load.
+//! on offer per queue and channel, and each operator's state and load; and
+//! every counter's series registered at 0 before it first counts.
 
 use metrics::{counter, gauge};
 
@@ -21,8 +22,17 @@ const STATES: [&str; 9] = [
 /// Outcomes every queue reports, so each series exists (at 0) before it first happens.
 const OUTCOMES: [&str; 4] = ["answered", "missed", "abandoned", "overflowed"];
 
+/// Kinds of call operators place from their phones (`telephony/internal.rs`).
+const OPERATOR_CALLS: [&str; 3] = ["colleague", "queue", "outside"];
+
 pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
+    // Telephony's counters exist (at 0) before their first call.
+    for kind in OPERATOR_CALLS {
+        counter!("acdd_operator_calls_total", "kind" => kind).increment(0);
+    }
+    counter!("acdd_holds_total").increment(0);
     for queue in queues {
+        counter!("acdd_callbacks_requested_total", "queue" => queue.name.clone()).increment(0);
         for channel in &queue.channels {
             let labels = [("queue", queue.name.clone()), ("channel", channel.to_string())];
             counter!("acdd_requests_arrived_total", &labels).increment(0);
