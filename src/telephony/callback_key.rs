@@ -9,17 +9,11 @@
 //! operator has the call, change nothing here (they reach the operator as
 //! DTMF).
 
-use std::time::Duration;
-
 use super::call::Phase;
 use super::inbound::queue_of;
 use super::{Input, Telephony};
 use crate::crm::now_millis;
 use crate::engine::Event;
-use crate::media::{PlaySource, Tone};
-
-/// How long the confirmation tone sounds before acdd hangs up.
-const CONFIRMATION: Duration = Duration::from_millis(1200);
 
 /// What the callback task says.
 const REASON: &str = "the caller asked to be called back";
@@ -73,10 +67,7 @@ impl Telephony {
             return;
         }
         metrics::counter!("acdd_callbacks_requested_total", "queue" => queue.name.get_ref().clone()).increment(1);
-        call.phase = Phase::Confirming;
-        if let Err(error) = call.media.play(call.caller, PlaySource::Ringback(Tone::europe())) {
-            tracing::info!(%call_id, %error, "no confirmation tone for the callback request");
-        }
+        self.confirm_then_hang_up(call_id);
         let Some(request) = self.calls.detach_request(call_id) else {
             return;
         };
@@ -90,11 +81,6 @@ impl Telephony {
             {
                 tracing::warn!(request = request.0, %error, "callback task not written");
             }
-        });
-        let (loopback, call_id) = (self.loopback.clone(), call_id.to_string());
-        tokio::spawn(async move {
-            tokio::time::sleep(CONFIRMATION).await;
-            let _ = loopback.send(Input::Confirmed(call_id));
         });
     }
 }

@@ -71,18 +71,28 @@ impl Telephony {
             }
         };
         kept.answered = true;
-        if let Err(error) = kept.media.play(kept.caller, PlaySource::Ringback(Tone::europe())) {
-            tracing::info!(%error, "no confirmation tone for the workday code");
-        }
         let _ = self.control.send(CallCommand::Respond {
             call_id: call.call_id.clone(),
             status: 200,
             sdp: Some(sdp),
         });
-        let loopback = self.loopback.clone();
+        self.confirm_then_hang_up(&call.call_id);
+    }
+
+    /// The answered call `call_id` hears a second of tone, then BYE
+    /// (`confirmed`): how a workday code or a callback request is confirmed.
+    pub(super) fn confirm_then_hang_up(&mut self, call_id: &str) {
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        call.phase = Phase::Confirming;
+        if let Err(error) = call.media.play(call.caller, PlaySource::Ringback(Tone::europe())) {
+            tracing::info!(%call_id, %error, "no confirmation tone");
+        }
+        let (loopback, call_id) = (self.loopback.clone(), call_id.to_string());
         tokio::spawn(async move {
             tokio::time::sleep(CONFIRMATION).await;
-            let _ = loopback.send(Input::Confirmed(call.call_id));
+            let _ = loopback.send(Input::Confirmed(call_id));
         });
     }
 
