@@ -1629,6 +1629,12 @@ fn hold_music_byte() -> u8 {
 /// a `music_file` of `HOLD_MUSIC_SAMPLE`s for when alice holds the call),
 /// else to "desk".
 fn baresip_call(name: &str, hold_music: bool) -> BaresipCall {
+    baresip_call_with(name, hold_music, "")
+}
+
+/// `baresip_call`, with `quiet` after queue "quiet"'s lines (more of its
+/// settings, then any other tables).
+fn baresip_call_with(name: &str, hold_music: bool, quiet: &str) -> BaresipCall {
     let alias = common::baresip::LoopbackAlias::ensure();
     let dir = TestDir::new(name);
     let (extra, number) = match hold_music {
@@ -1641,7 +1647,7 @@ fn baresip_call(name: &str, hold_music: bool) -> BaresipCall {
             .unwrap();
             let quiet = format!(
                 "[[queues]]\nname = \"quiet\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\n\
-                 check_availability = false\nmusic_file = \"{}\"\n\n[[routes.phone]]\nnumber = \"+4930777555\"\nqueue = \"quiet\"\n",
+                 check_availability = false\nmusic_file = \"{}\"\n{quiet}\n\n[[routes.phone]]\nnumber = \"+4930777555\"\nqueue = \"quiet\"\n",
                 music.display()
             );
             (format!("{HOTLINE}\n{quiet}"), "+4930777555")
@@ -1705,12 +1711,22 @@ struct Listened {
 /// Sends a PCMU packet every ~20 ms from the caller's `media` socket to
 /// acdd's `port` (sequence numbers `sequences`) and counts what comes back.
 fn speak_and_listen(media: &std::net::UdpSocket, port: u16, sequences: std::ops::Range<u16>) -> Listened {
+    speak_and_listen_with(media, port, sequences, 0xff)
+}
+
+/// `speak_and_listen`, every packet the caller sends `fill` bytes.
+fn speak_and_listen_with(
+    media: &std::net::UdpSocket,
+    port: u16,
+    sequences: std::ops::Range<u16>,
+    fill: u8,
+) -> Listened {
     let (mut heard, mut tones, mut music) = (0, 0, 0);
     let music_byte = hold_music_byte();
     let mut buffer = [0u8; 2048];
     for sequence in sequences {
         media
-            .send_to(&pcmu_packet(sequence, 0xff), ("127.0.0.1", port))
+            .send_to(&pcmu_packet(sequence, fill), ("127.0.0.1", port))
             .unwrap();
         // Listen for the rest of this packet's 20 ms (RTP keeps coming, so
         // a plain read timeout would never run out).
@@ -1786,6 +1802,104 @@ fn a_baresip_operator_holds_the_caller_who_hears_the_queues_music_until_resumed(
     );
     assert_eq!(value(&metrics(acdd), "acdd_holds_total", &[]), Some(1.0));
     assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), acdd);
+}
+
+/// The channels, sample rate and samples (interleaved) of a PCM16 WAV file.
+fn read_wav(path: &Path) -> (u16, u32, Vec<i16>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!((&bytes[..4], &bytes[8..12]), (&b"RIFF"[..], &b"WAVE"[..]), "a WAV file");
+    let (mut at, mut format, mut samples) = (12, None, None);
+    while at + 8 <= bytes.len() {
+        let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let body = &bytes[at + 8..(at + 8 + size).min(bytes.len())];
+        match &bytes[at..at + 4] {
+            b"fmt " => {
+                let channels = u16::from_le_bytes([body[2], body[3]]);
+                let rate = u32::from_le_bytes(body[4..8].try_into().unwrap());
+                assert_eq!(u16::from_le_bytes([body[14], body[15]]), 16, "16-bit samples");
+                format = Some((channels, rate));
+            }
+            b"data" => samples = Some(body.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()),
+            _ => {}
+        }
+        at += 8 + size + size % 2;
+    }
+    let (channels, rate) = format.expect("a fmt chunk");
+    (channels, rate, samples.expect("a data chunk"))
+}
+
+/// The sample a μ-law byte stands for.
+fn ulaw_sample(byte: u8) -> i16 {
+    let mut decoded = Vec::new();
+    acdd::media::G711::Ulaw.decode(&[byte], &mut decoded);
+    decoded[0]
+}
+
+#[test]
+fn a_queue_that_records_calls_keeps_what_the_caller_said_and_heard_in_a_stereo_wav() {
+    const SPEECH: u8 = 0x20;
+    let call = baresip_call_with(
+        "tel-record",
+        true,
+        "record_calls = true\n\n[admin]\ntoken = \"record-admin-token\"",
+    );
+    let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
+    assert!(acdd.wait_for_log(&["recording the call"], Duration::from_secs(5)));
+    // The caller speaks for 0.8 s hearing alice's tone, then alice holds
+    // and the caller, silent, hears the queue's music.
+    let talking = speak_and_listen_with(media, port, 0..40, SPEECH);
+    let held = phone.command("hold");
+    assert!(
+        acdd.wait_for_log(&["holds or resumes", "holds=true"], Duration::from_secs(10)),
+        "hold: {held}\n{}\n{}",
+        phone.log(),
+        acdd.log_text()
+    );
+    let holding = speak_and_listen(media, port, 40..80);
+    assert!(talking.tones >= 20 && holding.music >= 20, "{talking:?} {holding:?}");
+    assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), acdd);
+    assert!(
+        acdd.wait_for_log(&["call recorded", "stored=true"], Duration::from_secs(15)),
+        "{}",
+        acdd.log_text()
+    );
+    let (channels, rate, samples) = read_wav(&call._dir.0.join("data/recordings/r1.wav"));
+    assert_eq!((channels, rate), (2, 8000));
+    let frames: Vec<[i16; 2]> = samples.chunks_exact(2).map(|f| [f[0], f[1]]).collect();
+    // Left: the caller's 40 packets of speech (a few may fall before the
+    // recording starts).
+    let speech = ulaw_sample(SPEECH);
+    let said = frames.iter().filter(|f| f[0] == speech).count();
+    assert!((4800..=6400).contains(&said), "{said} samples of the caller's speech");
+    assert!(
+        frames.iter().all(|f| f[0] == speech || f[0] == 0),
+        "the left channel is the caller only"
+    );
+    // Right, in 20 ms blocks: alice's sine (samples vary), then the music.
+    let music = ulaw_sample(hold_music_byte());
+    let blocks: Vec<&[[i16; 2]]> = frames.chunks_exact(160).collect();
+    let is_tone = |b: &[[i16; 2]]| b.iter().any(|f| f[1] != b[0][1]);
+    let is_music = |b: &[[i16; 2]]| b.iter().all(|f| f[1] == music);
+    let tone_blocks = blocks.iter().filter(|b| is_tone(b)).count();
+    let music_blocks = blocks.iter().filter(|b| is_music(b)).count();
+    let first_music = blocks.iter().position(|b| is_music(b)).unwrap_or(0);
+    let last_tone = blocks.iter().rposition(|b| is_tone(b)).unwrap_or(usize::MAX);
+    assert!(
+        tone_blocks >= 30 && music_blocks >= 30 && last_tone <= first_music + 2,
+        "tone blocks {tone_blocks}, music blocks {music_blocks}, last tone at {last_tone}, first music at {first_music}"
+    );
+    // The customer's history links the file.
+    let (status, card) = acdd.api("GET", "/api/v1/customers?phone=%2B4930555000", "record-admin-token", "");
+    assert_eq!(status, 200, "{card}");
+    assert!(card.contains("data/recordings/r1.wav"), "{card}");
+    assert_eq!(
+        value(
+            &metrics(acdd),
+            "acdd_call_recordings_total",
+            &[("queue", "quiet"), ("result", "recorded")]
+        ),
+        Some(1.0)
+    );
 }
 
 /// The RTP port in the SDP of the first INVITE in the SIPp message trace in `dir`.
@@ -1908,7 +2022,7 @@ fn sip_and_media_metrics_follow_a_call_with_audio() {
     let unknown: Vec<&str> = dashboard
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| {
-            ["acdd_sip_", "acdd_rtp_", "acdd_calls_"]
+            ["acdd_sip_", "acdd_rtp_", "acdd_calls_", "acdd_call_recordings_"]
                 .iter()
                 .any(|p| w.starts_with(p))
         })

@@ -25,6 +25,7 @@ async fn fixture() -> Fixture {
         postgres: None,
         event_log: dir.path().join("events.jsonl"),
         voicemail_dir: None,
+        recordings_dir: None,
     };
     let store: Arc<dyn Store> = Arc::new(SqlStore::open(&storage).await.unwrap());
     let setup = EngineSetup {

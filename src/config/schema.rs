@@ -88,6 +88,9 @@ pub struct Storage {
     pub event_log: PathBuf,
     /// Where voicemail recordings go; default `voicemail/` beside `sqlite`.
     pub voicemail_dir: Option<PathBuf>,
+    /// Where recordings of conversations go (queues with `record_calls`);
+    /// default `recordings/` beside `sqlite`.
+    pub recordings_dir: Option<PathBuf>,
 }
 
 impl Storage {
@@ -102,6 +105,20 @@ impl Storage {
                 .map(PathBuf::from)
                 .unwrap_or_default()
                 .join("voicemail"),
+        }
+    }
+
+    /// The folder of conversation recordings (`recordings_dir`, else
+    /// `recordings/` in the directory of the SQLite file).
+    pub fn recordings_dir(&self) -> PathBuf {
+        match &self.recordings_dir {
+            Some(dir) => dir.clone(),
+            None => self
+                .sqlite
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join("recordings"),
         }
     }
 }
@@ -121,6 +138,7 @@ impl Default for Storage {
             postgres: None,
             event_log: default_event_log(),
             voicemail_dir: None,
+            recordings_dir: None,
         }
     }
 }
@@ -369,6 +387,10 @@ pub struct Queue {
     /// With `hold = "music"`: the key (`0`–`9`, `*`, `#`) a waiting caller
     /// presses to hang up and be called back (a callback task).
     pub callback_key: Option<Spanned<String>>,
+    /// Phone calls this queue's operators answer are recorded, what the
+    /// caller says and hears, to `[storage] recordings_dir`.
+    #[serde(default)]
+    pub record_calls: bool,
     #[serde(default = "default_missed")]
     pub missed: Spanned<Missed>,
 }

@@ -241,19 +241,22 @@ fn greeting_and_announcement_must_be_playable_wav_files_of_their_action() {
 }
 
 #[test]
-fn the_voicemail_folder_defaults_to_beside_the_database() {
+fn the_voicemail_and_recordings_folders_default_to_beside_the_database() {
     let config = parse(
         Path::new("t"),
         &format!("[storage]\nsqlite = \"/var/lib/acdd/acdd.db\"\n{BASE}"),
     )
     .unwrap();
     assert_eq!(config.storage.voicemail_dir(), Path::new("/var/lib/acdd/voicemail"));
+    assert_eq!(config.storage.recordings_dir(), Path::new("/var/lib/acdd/recordings"));
     let config = parse(
         Path::new("t"),
-        &format!("[storage]\nvoicemail_dir = \"/srv/voicemail\"\n{BASE}"),
+        &format!("[storage]\nvoicemail_dir = \"/srv/voicemail\"\nrecordings_dir = \"/srv/tapes\"\n{BASE}"),
     )
     .unwrap();
     assert_eq!(config.storage.voicemail_dir(), Path::new("/srv/voicemail"));
+    assert_eq!(config.storage.recordings_dir(), Path::new("/srv/tapes"));
+    assert!(!config.queues[0].record_calls, "recording is off unless asked for");
 }
 
 #[test]

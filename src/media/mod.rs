@@ -21,13 +21,15 @@
 //! ```
 //!
 //! Also: `record(leg, path, max)` (voicemail; the receiver gets the
-//! `Recording`), `silence(leg)`, `silent_for(leg)` (media timeout),
+//! `Recording`), `record_call(leg, path, max)` (the whole call as the leg
+//! has it, stereo), `silence(leg)`, `silent_for(leg)` (media timeout),
 //! `stats(leg)`/`totals()` and `MediaService::stats()` (metrics).
 //!
 //! Pure parts (SDP, rewriting, tones, loss counting, latching, recording,
 //! playout framing) are plain functions and structs tested without sockets;
 //! `task.rs` is the only place that touches the network.
 
+mod call_recording;
 mod codec;
 mod dtmf;
 mod error;
@@ -44,6 +46,7 @@ mod stats;
 mod task;
 mod tone;
 
+pub use call_recording::{CallRecorder, Side};
 pub use codec::{FRAME_SAMPLES, Format, G711, G711_RATE};
 pub use error::MediaError;
 pub use latch::{Latch, PROBATION};

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::call_recording::CallRecorder;
 use super::codec::{Format, G711, PT_TELEPHONE_EVENT};
 use super::playout::{PlayEnd, PlaySource};
 use super::record::{Recorder, Recording};
@@ -363,6 +364,27 @@ impl MediaSession {
             id: leg,
             recorder,
             max,
+            done,
+        })?;
+        Ok(receiver)
+    }
+
+    /// Records the call as the leg has it until the leg or the session
+    /// ends (or `max` is recorded): a stereo WAV, left what the leg sends,
+    /// right what acdd sends it. The file is created now, so a bad path
+    /// fails here; the receiver gets the recording at the end.
+    pub fn record_call(
+        &self,
+        leg: LegId,
+        path: &Path,
+        max: Duration,
+    ) -> Result<oneshot::Receiver<Result<Recording, MediaError>>, MediaError> {
+        let (law, pt) = self.g711_of(leg)?;
+        let recorder = CallRecorder::create(path, law, pt, max)?;
+        let (done, receiver) = oneshot::channel();
+        self.send(Command::RecordCall {
+            id: leg,
+            recorder,
             done,
         })?;
         Ok(receiver)

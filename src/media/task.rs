@@ -18,6 +18,7 @@ use tokio::io::ReadBuf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
+use super::call_recording::{CallRecorder, Side};
 use super::codec::G711;
 use super::dtmf::DigitWatch;
 use super::latch::Latch;
@@ -78,6 +79,13 @@ pub(crate) enum Command {
     StopRecording {
         id: LegId,
     },
+    /// Record what the leg sends and what acdd sends it until the leg or
+    /// the session ends.
+    RecordCall {
+        id: LegId,
+        recorder: CallRecorder,
+        done: oneshot::Sender<Result<Recording, MediaError>>,
+    },
     /// Report the keys the leg's peer presses (telephone-events).
     WatchKeys {
         id: LegId,
@@ -111,6 +119,11 @@ struct ActiveRecording {
     done: oneshot::Sender<Result<Recording, MediaError>>,
 }
 
+struct ActiveCallRecording {
+    recorder: CallRecorder,
+    done: oneshot::Sender<Result<Recording, MediaError>>,
+}
+
 struct Leg {
     id: LegId,
     /// Given back to the pool when the leg is removed or the session ends.
@@ -124,6 +137,7 @@ struct Leg {
     out: OutStream,
     feed: Feed,
     recording: Option<ActiveRecording>,
+    call_recording: Option<ActiveCallRecording>,
     keys: Option<DigitWatch>,
 }
 
@@ -144,6 +158,20 @@ impl Leg {
     fn finish_recording(&mut self) {
         if let Some(active) = self.recording.take() {
             let _ = active.done.send(active.recorder.finish());
+        }
+    }
+
+    fn finish_call_recording(&mut self) {
+        if let Some(active) = self.call_recording.take() {
+            let _ = active.done.send(active.recorder.finish());
+        }
+    }
+
+    /// Adds a packet the leg sent (`Said`) or acdd sent it (`Heard`) to the
+    /// call recording, if one runs.
+    fn tape(&mut self, side: Side, at_us: u64, pt: u8, payload: &[u8]) {
+        if let Some(active) = &mut self.call_recording {
+            active.recorder.on_audio(side, at_us, pt, payload);
         }
     }
 }
@@ -201,6 +229,7 @@ pub(crate) async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
     for mut leg in task.legs.drain(..) {
         leg.end_play(PlayEnd::Stopped);
         leg.finish_recording();
+        leg.finish_call_recording();
         leg.ports.give_back();
     }
 }
@@ -342,6 +371,17 @@ impl Task {
                     self.legs[index].finish_recording();
                 }
             }
+            Command::RecordCall { id, mut recorder, done } => match self.index(id) {
+                Some(index) => {
+                    recorder.start_at(self.now_us(Instant::now()));
+                    let leg = &mut self.legs[index];
+                    leg.finish_call_recording();
+                    leg.call_recording = Some(ActiveCallRecording { recorder, done });
+                }
+                None => {
+                    let _ = done.send(recorder.finish());
+                }
+            },
             Command::WatchKeys { id, keys } => {
                 if let Some(index) = self.index(id) {
                     self.legs[index].keys = Some(DigitWatch::new(keys));
@@ -352,6 +392,7 @@ impl Task {
                     let mut leg = self.legs.swap_remove(index);
                     leg.end_play(PlayEnd::Stopped);
                     leg.finish_recording();
+                    leg.finish_call_recording();
                     leg.ports.give_back();
                     for other in &mut self.legs {
                         if matches!(other.feed, Feed::Relay(from) if from == id) {
@@ -379,6 +420,7 @@ impl Task {
             out: OutStream::new(random as u32, 8000, (random >> 32) as u16, (random >> 48) as u32 * 7919),
             feed: Feed::Silent,
             recording: None,
+            call_recording: None,
             keys: None,
         });
     }
@@ -406,6 +448,7 @@ impl Task {
             return;
         }
         let payload = reader.payload();
+        let payload_range = reader.payload_offset()..reader.payload_offset() + payload.len();
         bump(&leg.counters.received, 1);
         bump(&leg.counters.received_bytes, payload.len() as u64);
         leg.counters.mark_received(now.into_std());
@@ -420,6 +463,7 @@ impl Task {
                 Ok(true) | Err(_) => leg.finish_recording(),
             }
         }
+        leg.tape(Side::Said, now_us, pt, payload);
         let source = leg.id;
         let mut relayed = 0;
         for (dst_index, dst) in self.legs.iter_mut().enumerate() {
@@ -445,6 +489,7 @@ impl Task {
             let key = SourceKey::Relay { leg: source.0, ssrc };
             let mapped = dst.out.map(key, seq, ts, marker, now_us);
             patch_header(&mut self.buf[..len], out_pt, mapped, dst.out.ssrc());
+            dst.tape(Side::Heard, now_us, out_pt, &self.buf[payload_range.clone()]);
             match dst.ports.rtp.try_send_to(&self.buf[..len], target) {
                 Ok(_) => {
                     bump(&dst.counters.sent, 1);
@@ -499,6 +544,7 @@ impl Task {
                 continue;
             };
             let mapped = leg.out.map(SourceKey::Playout { id }, seq, ts, false, at_us);
+            leg.tape(Side::Heard, at_us, codec.pt, &self.payload);
             let packet = RtpPacketBuilder::new()
                 .payload_type(codec.pt)
                 .marked(mapped.marker)

@@ -33,6 +33,11 @@ pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
     counter!("acdd_holds_total").increment(0);
     for queue in queues {
         counter!("acdd_callbacks_requested_total", "queue" => queue.name.clone()).increment(0);
+        if queue.channels.contains(&Channel::Phone) {
+            for result in ["recorded", "failed"] {
+                counter!("acdd_call_recordings_total", "queue" => queue.name.clone(), "result" => result).increment(0);
+            }
+        }
         for channel in &queue.channels {
             let labels = [("queue", queue.name.clone()), ("channel", channel.to_string())];
             counter!("acdd_requests_arrived_total", &labels).increment(0);

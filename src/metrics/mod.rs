@@ -165,6 +165,10 @@ fn describe() {
         "Waiting callers who pressed the queue's callback key, by queue."
     );
     describe_counter!(
+        "acdd_call_recordings_total",
+        "Recordings of answered calls, by queue and result (recorded, failed)."
+    );
+    describe_counter!(
         "acdd_holds_total",
         "Times the party beside a caller put the call on hold."
     );

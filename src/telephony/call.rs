@@ -112,6 +112,8 @@ pub(crate) struct Call {
     /// The leg of the caller's counterpart while it holds the call
     /// (`reoffer.rs`): the caller hears the queue's music until it resumes.
     pub on_hold: Option<LegId>,
+    /// A recording of the call was started (`recording.rs`).
+    pub recorded: bool,
 }
 
 #[derive(Default)]

@@ -147,6 +147,7 @@ impl Telephony {
                 referred_by: None,
                 phones_in_use: Vec::new(),
                 on_hold: None,
+                recorded: false,
             },
         );
         true

@@ -24,6 +24,7 @@ mod internal;
 mod missed;
 mod outside;
 mod pickup;
+mod recording;
 mod reoffer;
 mod ring;
 mod transfer;
@@ -296,7 +297,15 @@ impl Telephony {
             } => self.ring(offer, request, operator),
             Action::Withdraw { offer, .. } => self.withdraw(offer),
             Action::RefuseAccept { offer, .. } => self.withdraw(offer),
-            Action::Assign { request, operator, .. } => self.assign(request, operator),
+            Action::Assign {
+                request,
+                operator,
+                queue,
+                ..
+            } => {
+                self.assign(request, operator);
+                self.record_if_wanted(request, queue);
+            }
             Action::RunMissed { .. } => self.missed(action),
             Action::Note(Note::PickupRefused { operator }) => self.pickup_refused(operator),
             Action::Note(Note::Transferred { request, .. }) => self.transferred(request),

@@ -154,7 +154,7 @@ async fn metrics_after_real_traffic(backend: Backend) {
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| w.starts_with("acdd_") && w.len() > 5)
         .filter(|w| {
-            !["acdd_sip_", "acdd_rtp_", "acdd_calls_"]
+            !["acdd_sip_", "acdd_rtp_", "acdd_calls_", "acdd_call_recordings_"]
                 .iter()
                 .any(|p| w.starts_with(p))
         })

@@ -16,6 +16,7 @@ async fn store() -> (SqlStore, tempfile::TempDir) {
         postgres: None,
         event_log: dir.path().join("events.jsonl"),
         voicemail_dir: None,
+        recordings_dir: None,
     };
     (SqlStore::open(&storage).await.unwrap(), dir)
 }

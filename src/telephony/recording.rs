@@ -1,0 +1,86 @@
+//! Recording of conversations: a call answered by an operator of a queue
+//! with `record_calls` is recorded from then until it ends, as its caller
+//! has it (`MediaSession::record_call`: left what the caller says, right
+//! what they hear, transfers and hold music included), to
+//! `<[storage] recordings_dir>/r<request>.wav`. The finished file is linked
+//! to the customer's history (`Store::attach_recording`).
+
+use std::time::Duration;
+
+use super::Telephony;
+use crate::crm::now_millis;
+use crate::engine::{QueueId, RequestId};
+
+/// The longest recording of one call; a call going on longer is not
+/// recorded past this.
+const MAX_LENGTH: Duration = Duration::from_secs(8 * 3600);
+
+impl Telephony {
+    /// Starts recording the request's call if `queue` records calls and the
+    /// call is not recorded yet (a transfer keeps the first recording).
+    pub(super) fn record_if_wanted(&mut self, request: RequestId, queue: QueueId) {
+        let Some(queue) = self.ctx.engine.queue_name(queue) else {
+            return;
+        };
+        let directory = {
+            let config = self.ctx.config.load();
+            let records = config
+                .queues
+                .iter()
+                .any(|q| q.name.get_ref().as_str() == &*queue && q.record_calls);
+            if !records {
+                return;
+            }
+            config.storage.recordings_dir()
+        };
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return;
+        };
+        if call.recorded {
+            return;
+        }
+        call.recorded = true;
+        let path = directory.join(format!("r{}.wav", request.0));
+        let started = std::fs::create_dir_all(&directory)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                call.media
+                    .record_call(call.caller, &path, MAX_LENGTH)
+                    .map_err(|e| e.to_string())
+            });
+        let done = match started {
+            Ok(done) => done,
+            Err(error) => {
+                tracing::warn!(%call_id, %error, file = %path.display(), "cannot record the call");
+                metrics::counter!("acdd_call_recordings_total", "queue" => queue.to_string(), "result" => "failed")
+                    .increment(1);
+                return;
+            }
+        };
+        tracing::info!(%call_id, request = request.0, file = %path.display(), "recording the call");
+        let store = self.ctx.store.clone();
+        tokio::spawn(async move {
+            let result = match done.await {
+                Ok(Ok(recording)) => {
+                    let link = format!("file://{}", recording.path.display());
+                    let stored = store.attach_recording(request.0 as i64, link, now_millis()).await;
+                    tracing::info!(%call_id, request = request.0, seconds = recording.duration.as_secs_f64(), stored = stored.is_ok(), "call recorded");
+                    "recorded"
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%call_id, %error, "call recording failed");
+                    "failed"
+                }
+                Err(_) => {
+                    tracing::warn!(%call_id, "call recording lost");
+                    "failed"
+                }
+            };
+            metrics::counter!("acdd_call_recordings_total", "queue" => queue.to_string(), "result" => result)
+                .increment(1);
+        });
+    }
+}
