@@ -742,3 +742,106 @@ async fn keys_a_caller_presses_are_reported_once_each_while_they_still_reach_the
     assert_eq!(header(&packet).payload[0], 1);
     call.session.stop().await;
 }
+
+/// Every 20 ms for `frames` frames, each of `legs` (a peer's socket,
+/// acdd's address for its leg, its constant sample) sends a frame of its
+/// sample; returns, per leg, the decoded payloads it received meanwhile.
+async fn talk(legs: &[(&UdpSocket, SocketAddr, i16)], first: u16, frames: u16) -> Vec<Vec<Vec<i16>>> {
+    let mut heard = vec![Vec::new(); legs.len()];
+    let mut buf = vec![0u8; 2048];
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for n in first..first + frames {
+        tick.tick().await;
+        for (i, (socket, to, sample)) in legs.iter().enumerate() {
+            let mut payload = Vec::new();
+            G711::Ulaw.encode(&[*sample; 160], &mut payload);
+            socket
+                .send_to(&rtp(0, n, u32::from(n) * 160, 10 + i as u32, &payload), to)
+                .await
+                .unwrap();
+        }
+        for (i, (socket, _, _)) in legs.iter().enumerate() {
+            while let Ok((len, _)) = socket.try_recv_from(&mut buf) {
+                let mut pcm = Vec::new();
+                G711::Ulaw.decode(&header(&buf[..len]).payload, &mut pcm);
+                heard[i].push(pcm);
+            }
+        }
+    }
+    heard
+}
+
+/// What a leg hears of a mix of legs sending `samples`: each decoded
+/// from G.711, added up, then through G.711 again.
+fn mixed(samples: &[i16]) -> i16 {
+    let through = |sample: i16| {
+        let (mut bytes, mut pcm) = (Vec::new(), Vec::new());
+        G711::Ulaw.encode(&[sample], &mut bytes);
+        G711::Ulaw.decode(&bytes, &mut pcm);
+        pcm[0]
+    };
+    through(samples.iter().map(|s| through(*s)).sum())
+}
+
+/// How many of the frames are all `sample`.
+fn frames_of(frames: &[Vec<i16>], sample: i16) -> usize {
+    frames
+        .iter()
+        .filter(|f| f.len() == 160 && f.iter().all(|s| *s == sample))
+        .count()
+}
+
+#[tokio::test]
+async fn a_third_leg_hears_a_mix_and_whispering_and_joining_mix_it_into_the_others() {
+    let service = service(42140, 42149);
+    let mut c = call(&service, ("0", &[]), ("0", &[])).await;
+    c.session.bridge(c.caller, c.operator).unwrap();
+    let supervisor_socket = socket().await;
+    let supervisor = c.session.add_leg().unwrap();
+    let to_supervisor_leg = acdd_addr(&c.session.local_sdp(supervisor).unwrap());
+    c.session
+        .set_remote(supervisor, &sdp_body(port_of(&supervisor_socket), "0", &[]))
+        .unwrap();
+    let (said, answered, whispered) = (1000, -3000, 500);
+    let legs = [
+        (&c.caller_socket, c.to_caller_leg, said),
+        (&c.operator_socket, c.to_operator_leg, answered),
+        (&supervisor_socket, to_supervisor_leg, whispered),
+    ];
+    let plain = |sample: i16| mixed(&[sample]);
+
+    // Listening: the supervisor hears both; the two hear each other only.
+    c.session.mix(supervisor, &[c.caller, c.operator]).unwrap();
+    let heard = talk(&legs, 0, 25).await;
+    assert!(
+        frames_of(&heard[2], mixed(&[said, answered])) >= 18,
+        "{:?}",
+        heard[2].len()
+    );
+    assert!(frames_of(&heard[0], plain(answered)) >= 20);
+    assert!(frames_of(&heard[1], plain(said)) >= 20);
+
+    // Whispering: the operator hears the caller and the supervisor.
+    c.session.mix(c.operator, &[c.caller, supervisor]).unwrap();
+    let heard = talk(&legs, 25, 25).await;
+    assert!(frames_of(&heard[1], mixed(&[said, whispered])) >= 18);
+    assert!(
+        frames_of(&heard[0], plain(answered)) >= 20,
+        "the caller hears no whisper"
+    );
+    assert!(frames_of(&heard[2], mixed(&[said, answered])) >= 20);
+
+    // Joining: the caller too hears the operator and the supervisor.
+    c.session.mix(c.caller, &[c.operator, supervisor]).unwrap();
+    let heard = talk(&legs, 50, 25).await;
+    assert!(frames_of(&heard[0], mixed(&[answered, whispered])) >= 18);
+    assert!(frames_of(&heard[1], mixed(&[said, whispered])) >= 20);
+
+    // The supervisor leaves: the two are bridged again, sample for sample.
+    c.session.remove_leg(supervisor).await.unwrap();
+    c.session.bridge(c.caller, c.operator).unwrap();
+    let heard = talk(&legs[..2], 75, 25).await;
+    assert!(frames_of(&heard[0], plain(answered)) >= 20);
+    assert!(frames_of(&heard[1], plain(said)) >= 20);
+    c.session.stop().await;
+}

@@ -391,6 +391,10 @@ pub struct Queue {
     /// caller says and hears, to `[storage] recordings_dir`.
     #[serde(default)]
     pub record_calls: bool,
+    /// Operators who may listen to (`*81EXT`), whisper to (`*82EXT`) or
+    /// join (`*83EXT`) a call this queue's operator is talking in.
+    #[serde(default)]
+    pub supervisors: Vec<Spanned<String>>,
     #[serde(default = "default_missed")]
     pub missed: Spanned<Missed>,
 }

@@ -330,3 +330,20 @@ fn a_callback_key_is_one_key_and_needs_music() {
     let e = error_of(&queue("tone", "1"));
     assert!(e.reason.contains("callback_key needs hold = \"music\""), "{e}");
 }
+
+#[test]
+fn supervisors_are_operators() {
+    let queue = |supervisors: &str| {
+        BASE.replace(
+            r#"operators = ["alice", "bob"]"#,
+            &format!("operators = [\"alice\", \"bob\"]\nsupervisors = {supervisors}"),
+        )
+    };
+    let config = parse(Path::new("t"), &queue(r#"["bob"]"#)).unwrap();
+    assert_eq!(config.queues[0].supervisors[0].get_ref(), "bob");
+    let e = error_of(&queue(r#"["zoe"]"#));
+    assert!(
+        e.reason.contains("lists supervisor \"zoe\", which is not defined"),
+        "{e}"
+    );
+}

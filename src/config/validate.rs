@@ -237,6 +237,17 @@ fn check_queues(config: &Config) -> Result<(), Problem> {
                 ));
             }
         }
+        for supervisor in &q.supervisors {
+            if !operators.contains(supervisor.get_ref().as_str()) {
+                return Err(problem(
+                    supervisor,
+                    format!(
+                        "queue {name:?} lists supervisor {:?}, which is not defined under [[operators]]",
+                        supervisor.get_ref()
+                    ),
+                ));
+            }
+        }
         positive(&q.offer_timeout_seconds, "offer_timeout_seconds", name)?;
         positive(&q.ring_count, "ring_count", name)?;
         if q.ring_interval_seconds.get_ref().partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {

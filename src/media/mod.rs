@@ -34,6 +34,7 @@ mod codec;
 mod dtmf;
 mod error;
 mod latch;
+mod mix;
 mod playout;
 mod ports;
 mod prompt;

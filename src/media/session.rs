@@ -342,6 +342,28 @@ impl MediaSession {
         self.send(Command::Bridge { a, b })
     }
 
+    /// The leg hears `sources` added up (ending what it heard before): for
+    /// a third party in a call. Every leg must use the call's G.711; a
+    /// `bridge` later puts two legs back on plain relay.
+    pub fn mix(&self, leg: LegId, sources: &[LegId]) -> Result<(), MediaError> {
+        let (law, _) = self.g711_of(leg)?;
+        for source in sources {
+            let (source_law, _) = self.g711_of(*source)?;
+            if source_law != law {
+                return Err(MediaError::NoCommonCodec(format!(
+                    "leg {leg} uses {}, leg {source} uses {}",
+                    law.name(),
+                    source_law.name()
+                )));
+            }
+        }
+        self.send(Command::Mix {
+            id: leg,
+            sources: sources.to_vec(),
+            law,
+        })
+    }
+
     /// The leg hears nothing from acdd (ends a play or a bridge towards it).
     pub fn silence(&self, leg: LegId) -> Result<(), MediaError> {
         self.leg(leg)?;

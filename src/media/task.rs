@@ -19,9 +19,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
 
 use super::call_recording::{CallRecorder, Side};
-use super::codec::G711;
+use super::codec::{FRAME_SAMPLES, G711};
 use super::dtmf::DigitWatch;
 use super::latch::Latch;
+use super::mix::{MixInput, add_frame};
 use super::playout::{PlayEnd, PlaySource, Playout};
 use super::ports::PortPair;
 use super::record::{Recorder, Recording};
@@ -67,6 +68,12 @@ pub(crate) enum Command {
         a: LegId,
         b: LegId,
     },
+    /// The leg hears these legs added up (`law` is the call's G.711).
+    Mix {
+        id: LegId,
+        sources: Vec<LegId>,
+        law: G711,
+    },
     Silence {
         id: LegId,
     },
@@ -104,6 +111,16 @@ enum Feed {
     /// The leg hears another leg.
     Relay(LegId),
     Play(Box<ActivePlay>),
+    /// The leg hears other legs added up, a frame every 20 ms.
+    Mix(Box<ActiveMix>),
+}
+
+struct ActiveMix {
+    sources: Vec<LegId>,
+    law: G711,
+    /// Names the mix's stream in the leg's `OutStream`.
+    id: u64,
+    frames: u64,
 }
 
 struct ActivePlay {
@@ -139,6 +156,8 @@ struct Leg {
     recording: Option<ActiveRecording>,
     call_recording: Option<ActiveCallRecording>,
     keys: Option<DigitWatch>,
+    /// The leg's audio waiting for a mix, while some leg hears it in one.
+    mix_input: Option<MixInput>,
 }
 
 impl Leg {
@@ -194,6 +213,11 @@ struct Task {
     buf: Box<[u8; MAX_PACKET]>,
     scratch: Box<[u8; MAX_PACKET]>,
     payload: Vec<u8>,
+    /// The next mix tick, while some leg hears a mix.
+    mix_due: Option<Instant>,
+    /// The call's G.711, as the last mix command gave it.
+    mix_law: G711,
+    pcm: Vec<i16>,
 }
 
 /// Runs one session until `Stop` or until its handle is dropped; then ends
@@ -209,6 +233,9 @@ pub(crate) async fn run(mut commands: mpsc::UnboundedReceiver<Command>) {
         buf: Box::new([0; MAX_PACKET]),
         scratch: Box::new([0; MAX_PACKET]),
         payload: Vec::with_capacity(160),
+        mix_due: None,
+        mix_law: G711::Ulaw,
+        pcm: Vec::with_capacity(FRAME_SAMPLES),
     };
     let sleep = tokio::time::sleep_until(task.idle);
     tokio::pin!(sleep);
@@ -298,10 +325,18 @@ impl Task {
                 next = Some(next.map_or(recording.deadline, |n| n.min(recording.deadline)));
             }
         }
+        if let Some(due) = self.mix_due {
+            next = Some(next.map_or(due, |n| n.min(due)));
+        }
         next.unwrap_or(self.idle)
     }
 
     fn command(&mut self, command: Command) {
+        self.apply(command);
+        self.refresh_mix();
+    }
+
+    fn apply(&mut self, command: Command) {
         match command {
             Command::AddLeg { id, pair, counters } => self.add_leg(id, pair, counters),
             Command::Configure {
@@ -340,6 +375,20 @@ impl Task {
                         self.legs[index].end_play(PlayEnd::Replaced);
                         self.legs[index].feed = Feed::Relay(from);
                     }
+                }
+            }
+            Command::Mix { id, sources, law } => {
+                if let Some(index) = self.index(id) {
+                    self.next_play += 1;
+                    self.mix_law = law;
+                    let leg = &mut self.legs[index];
+                    leg.end_play(PlayEnd::Replaced);
+                    leg.feed = Feed::Mix(Box::new(ActiveMix {
+                        sources,
+                        law,
+                        id: self.next_play,
+                        frames: 0,
+                    }));
                 }
             }
             Command::Silence { id } => {
@@ -398,6 +447,9 @@ impl Task {
                         if matches!(other.feed, Feed::Relay(from) if from == id) {
                             other.feed = Feed::Silent;
                         }
+                        if let Feed::Mix(mix) = &mut other.feed {
+                            mix.sources.retain(|source| *source != id);
+                        }
                     }
                 }
                 let _ = done.send(());
@@ -422,6 +474,7 @@ impl Task {
             recording: None,
             call_recording: None,
             keys: None,
+            mix_input: None,
         });
     }
 
@@ -456,6 +509,11 @@ impl Task {
         leg.counters.lost.store(lost, std::sync::atomic::Ordering::Relaxed);
         if is_dtmf && let Some(watch) = &mut leg.keys {
             watch.on_event(ts, payload);
+        }
+        if !is_dtmf && let Some(input) = &mut leg.mix_input {
+            self.pcm.clear();
+            self.mix_law.decode(payload, &mut self.pcm);
+            input.push(&self.pcm);
         }
         if let Some(active) = &mut leg.recording {
             match active.recorder.on_packet(pt, ts, payload) {
@@ -505,6 +563,7 @@ impl Task {
 
     fn on_timer(&mut self) {
         let now = Instant::now();
+        self.mix_due_frames(now);
         for index in 0..self.legs.len() {
             self.play_due(index, now);
             let leg = &mut self.legs[index];
@@ -534,34 +593,118 @@ impl Task {
                 return;
             };
             let id = play.playout.id();
-            if !leg.receives {
-                // On hold: the play goes on unheard, and resumes in time.
-                leg.out.interrupt();
-                continue;
-            }
-            let (Some(codec), Some(target)) = (leg.codec, leg.target()) else {
-                bump(&leg.counters.send_failed, 1);
-                continue;
-            };
-            let mapped = leg.out.map(SourceKey::Playout { id }, seq, ts, false, at_us);
-            leg.tape(Side::Heard, at_us, codec.pt, &self.payload);
-            let packet = RtpPacketBuilder::new()
-                .payload_type(codec.pt)
-                .marked(mapped.marker)
-                .sequence(Seq::from(mapped.seq))
-                .timestamp(mapped.ts)
-                .ssrc(leg.out.ssrc())
-                .payload(&self.payload);
-            let sent = packet
-                .build_into(&mut self.scratch[..])
-                .ok()
-                .and_then(|n| leg.ports.rtp.try_send_to(&self.scratch[..n], target).ok());
-            if sent.is_some() {
-                bump(&leg.counters.sent, 1);
+            if leg.send_generated(
+                SourceKey::Playout { id },
+                (seq, ts),
+                at_us,
+                &self.payload,
+                &mut self.scratch[..],
+            ) {
                 bump(&leg.counters.played, 1);
-            } else {
-                bump(&leg.counters.send_failed, 1);
             }
         }
+    }
+
+    /// Every leg that feeds a mix keeps its audio for it, and the mix
+    /// ticks while some leg hears one.
+    fn refresh_mix(&mut self) {
+        let heard: Vec<LegId> = self
+            .legs
+            .iter()
+            .filter_map(|leg| match &leg.feed {
+                Feed::Mix(mix) => Some(mix.sources.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for leg in &mut self.legs {
+            match (heard.contains(&leg.id), leg.mix_input.is_some()) {
+                (true, false) => leg.mix_input = Some(MixInput::default()),
+                (false, true) => leg.mix_input = None,
+                _ => {}
+            }
+        }
+        let mixing = self.legs.iter().any(|leg| matches!(leg.feed, Feed::Mix(_)));
+        match (mixing, self.mix_due) {
+            (true, None) => self.mix_due = Some(Instant::now() + FRAME),
+            (false, Some(_)) => self.mix_due = None,
+            _ => {}
+        }
+    }
+
+    /// The mix ticks due by `now`: a frame from every leg feeding it, and
+    /// to every leg hearing it the sum of its sources.
+    fn mix_due_frames(&mut self, now: Instant) {
+        while let Some(due) = self.mix_due.filter(|due| *due <= now) {
+            let due = if now.duration_since(due) > MAX_LAG { now } else { due };
+            self.mix_due = Some(due + FRAME);
+            let at_us = self.now_us(due);
+            let mut frames: Vec<(LegId, [i16; FRAME_SAMPLES])> = Vec::with_capacity(self.legs.len());
+            for leg in &mut self.legs {
+                if let Some(input) = &mut leg.mix_input {
+                    let mut frame = [0; FRAME_SAMPLES];
+                    input.take_frame(&mut frame);
+                    frames.push((leg.id, frame));
+                }
+            }
+            for leg in &mut self.legs {
+                let Feed::Mix(mix) = &mut leg.feed else {
+                    continue;
+                };
+                let mut sum = [0; FRAME_SAMPLES];
+                for (source, frame) in &frames {
+                    if mix.sources.contains(source) && *source != leg.id {
+                        add_frame(&mut sum, frame);
+                    }
+                }
+                self.payload.clear();
+                mix.law.encode(&sum, &mut self.payload);
+                let numbers = (mix.frames as u16, (mix.frames * FRAME_SAMPLES as u64) as u32);
+                mix.frames += 1;
+                let key = SourceKey::Playout { id: mix.id };
+                leg.send_generated(key, numbers, at_us, &self.payload, &mut self.scratch[..]);
+            }
+        }
+    }
+}
+
+impl Leg {
+    /// Sends one frame acdd made (a playout's, a mix's) to the leg as its
+    /// stream's next packet; true if it went out. A leg on hold gets
+    /// nothing and its stream resumes in time.
+    fn send_generated(
+        &mut self,
+        key: SourceKey,
+        (seq, ts): (u16, u32),
+        at_us: u64,
+        payload: &[u8],
+        scratch: &mut [u8],
+    ) -> bool {
+        if !self.receives {
+            self.out.interrupt();
+            return false;
+        }
+        let (Some(codec), Some(target)) = (self.codec, self.target()) else {
+            bump(&self.counters.send_failed, 1);
+            return false;
+        };
+        let mapped = self.out.map(key, seq, ts, false, at_us);
+        self.tape(Side::Heard, at_us, codec.pt, payload);
+        let packet = RtpPacketBuilder::new()
+            .payload_type(codec.pt)
+            .marked(mapped.marker)
+            .sequence(Seq::from(mapped.seq))
+            .timestamp(mapped.ts)
+            .ssrc(self.out.ssrc())
+            .payload(payload);
+        let sent = packet
+            .build_into(scratch)
+            .ok()
+            .and_then(|n| self.ports.rtp.try_send_to(&scratch[..n], target).ok());
+        match sent {
+            Some(_) => bump(&self.counters.sent, 1),
+            None => bump(&self.counters.send_failed, 1),
+        }
+        sent.is_some()
     }
 }
