@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::phone::Phone;
 use common::scrape::{scrape, value};
 use common::sip_client::SipClient;
+use common::sipp_calls::{assert_succeeded, dial_as_with, media_caller, pcmu_packet, traced_media_port};
 use common::{Acdd, Setup, TestDir, free_port, require_program, sipp_logs};
 
 /// A queue nobody can take calls from (no operator registered), waiting one second.
@@ -360,47 +361,6 @@ fn ring_all_with_two_answers_bridges_one_and_hangs_up_the_late_one() {
     );
 }
 
-/// acdd's RTP port in the SDP of the first 200 OK in SIPp's message trace.
-/// A SIPp trunk caller running `scenario` (in tests/sipp/) to `number`, its
-/// RTP aimed at the returned socket (the caller's media end).
-fn media_caller(dir: &Path, acdd: &Acdd, scenario: &str, number: &str) -> (std::net::UdpSocket, std::process::Child) {
-    let media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = media.local_addr().unwrap().port().to_string();
-    let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
-    let sip_port = free_port("127.0.0.1").to_string();
-    let caller = Command::new("timeout")
-        .args([
-            "30", "sipp", "-sf", &scenario, "-s", number, "-m", "1", "-key", "rtp_port", &rtp_port,
-        ])
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sip_port,
-            "-timeout",
-            "20s",
-            "-trace_msg",
-            "-trace_err",
-            "-nostdin",
-        ])
-        .arg(acdd.udp.to_string())
-        .current_dir(dir)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("running sipp");
-    (media, caller)
-}
-
-/// One 20 ms PCMU packet of `fill` bytes, numbered `sequence`.
-fn pcmu_packet(sequence: u16, fill: u8) -> Vec<u8> {
-    let mut packet = vec![0x80, 0x00];
-    packet.extend_from_slice(&sequence.to_be_bytes());
-    packet.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
-    packet.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-    packet.extend(std::iter::repeat_n(fill, 160));
-    packet
-}
-
 /// One second of speech (50 packets of 20 ms µ-law, paced) to acdd's `port`.
 fn speak_one_second(media: &std::net::UdpSocket, port: u16) {
     for sequence in 0..50u16 {
@@ -426,21 +386,6 @@ fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// The RTP port in the SDP of the first message starting at `marker` in the
-/// SIPp message trace in `dir`.
-fn traced_media_port(dir: &Path, marker: &str) -> Option<u16> {
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        if !entry.file_name().to_string_lossy().ends_with("_messages.log") {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path()).ok()?;
-        let message = &text[text.find(marker)?..];
-        let line = message.lines().find(|l| l.starts_with("m=audio "))?;
-        return line.split_whitespace().nth(1)?.parse().ok();
-    }
-    None
 }
 
 fn acdd_media_port(dir: &Path) -> Option<u16> {
@@ -910,45 +855,6 @@ fn dial_as(
     name: &str,
 ) -> std::process::Output {
     dial_as_with(dir, acdd, scenario, number, user, ip, name, &[])
-}
-
-/// `dial_as` with more SIPp arguments.
-#[allow(clippy::too_many_arguments)]
-fn dial_as_with(
-    dir: &Path,
-    acdd: &Acdd,
-    scenario: &str,
-    number: &str,
-    user: &str,
-    ip: &str,
-    name: &str,
-    extra: &[&str],
-) -> std::process::Output {
-    require_program("sipp", "sip-tester");
-    let scenario = format!("{}/tests/sipp/{scenario}.xml", env!("CARGO_MANIFEST_DIR"));
-    let work = dir.join(name);
-    std::fs::create_dir_all(&work).unwrap();
-    let port = free_port("127.0.0.1").to_string();
-    let secret = format!("{user}-secret");
-    Command::new("timeout")
-        .args([
-            "30", "sipp", "-sf", &scenario, "-s", number, "-au", user, "-ap", &secret, "-m", "1",
-        ])
-        .args(["-i", ip, "-p", &port, "-timeout", "20s", "-trace_err", "-nostdin"])
-        .args(extra)
-        .arg(acdd.udp.to_string())
-        .current_dir(&work)
-        .output()
-        .expect("running sipp")
-}
-
-fn assert_succeeded(what: &str, output: &std::process::Output, acdd: &Acdd) {
-    assert!(
-        output.status.success(),
-        "{what}: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        acdd.log_text()
-    );
 }
 
 /// Three more operators sharing the pickup group `front`; carol and erin

@@ -25,12 +25,18 @@ const OUTCOMES: [&str; 4] = ["answered", "missed", "abandoned", "overflowed"];
 /// Kinds of call operators place from their phones (`telephony/internal.rs`).
 const OPERATOR_CALLS: [&str; 3] = ["colleague", "queue", "outside"];
 
+/// How supervisors take part in calls (`telephony/supervision.rs`).
+const SUPERVISIONS: [&str; 3] = ["listen", "whisper", "join"];
+
 pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
     // Telephony's counters exist (at 0) before their first call.
     for kind in OPERATOR_CALLS {
         counter!("acdd_operator_calls_total", "kind" => kind).increment(0);
     }
     counter!("acdd_holds_total").increment(0);
+    for mode in SUPERVISIONS {
+        counter!("acdd_supervisions_total", "mode" => mode).increment(0);
+    }
     for queue in queues {
         counter!("acdd_callbacks_requested_total", "queue" => queue.name.clone()).increment(0);
         if queue.channels.contains(&Channel::Phone) {

@@ -169,6 +169,10 @@ fn describe() {
         "Recordings of answered calls, by queue and result (recorded, failed)."
     );
     describe_counter!(
+        "acdd_supervisions_total",
+        "Supervisors who joined an operator's call, by mode (listen, whisper, join)."
+    );
+    describe_counter!(
         "acdd_holds_total",
         "Times the party beside a caller put the call on hold."
     );

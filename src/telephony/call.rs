@@ -114,6 +114,8 @@ pub(crate) struct Call {
     pub on_hold: Option<LegId>,
     /// A recording of the call was started (`recording.rs`).
     pub recorded: bool,
+    /// The queue of the call's latest assignment.
+    pub queue: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Default)]
@@ -207,6 +209,11 @@ impl Calls {
     }
 
     /// Whether some call stands in this phase.
+    /// Every call with its Call-ID.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Call)> {
+        self.by_call_id.iter().map(|(id, call)| (id.as_str(), call))
+    }
+
     pub fn any_in(&self, phase: Phase) -> bool {
         self.by_call_id.values().any(|call| call.phase == phase)
     }

@@ -148,6 +148,7 @@ impl Telephony {
                 phones_in_use: Vec::new(),
                 on_hold: None,
                 recorded: false,
+                queue: None,
             },
         );
         true
@@ -269,7 +270,7 @@ impl Telephony {
     }
 
     fn caller_left(&mut self, call_id: &str) {
-        if self.picker_left(call_id) {
+        if self.picker_left(call_id) || self.supervisor_left(call_id) {
             return;
         }
         let Some(call) = self.calls.get_mut(call_id) else {

@@ -66,6 +66,10 @@ impl Telephony {
     }
 
     pub(super) async fn operator_call(&mut self, call: IncomingCall, operator: &str) {
+        if super::supervision::supervision_code(&call.number).is_some() {
+            self.supervise(call, operator).await;
+            return;
+        }
         if self.routed(&call.number) {
             self.operator_queues(call, operator).await;
             return;

@@ -27,6 +27,7 @@ mod pickup;
 mod recording;
 mod reoffer;
 mod ring;
+mod supervision;
 mod transfer;
 mod waiting;
 mod workday_codes;
@@ -192,6 +193,7 @@ pub(crate) struct Telephony {
     pub deferred: Vec<Action>,
     pub transfers: transfer::Transfers,
     pub handovers: attended::Handovers,
+    pub supervisions: supervision::Supervisions,
     /// Names the legs through the outbound gateway.
     pub gateway_serial: u64,
 }
@@ -220,6 +222,7 @@ async fn run(
         deferred: Vec::new(),
         transfers: transfer::Transfers::default(),
         handovers: attended::Handovers::default(),
+        supervisions: supervision::Supervisions::default(),
         gateway_serial: 0,
     };
     loop {
@@ -236,6 +239,7 @@ impl Telephony {
     /// Removes a call (`Calls::remove`): its operator legs are dropped, and
     /// operators whose phone it kept busy are free again for the engine.
     fn remove_call(&mut self, call_id: &str) -> Option<Option<RequestId>> {
+        self.end_supervision_of(call_id);
         let (freed, legs) = self
             .calls
             .get_mut(call_id)
@@ -284,6 +288,19 @@ impl Telephony {
         }
     }
 
+    /// The request's call is assigned in `queue` now; a supervisor of its
+    /// previous operator leaves it (`supervision.rs`).
+    fn assigned_in(&mut self, request: RequestId, queue: crate::engine::QueueId) {
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        self.end_supervision_of(&call_id);
+        let name = self.ctx.engine.queue_name(queue);
+        if let Some(call) = self.calls.get_mut(&call_id) {
+            call.queue = name;
+        }
+    }
+
     fn action(&mut self, action: Action) {
         if self.defer(&action) {
             return;
@@ -303,6 +320,7 @@ impl Telephony {
                 queue,
                 ..
             } => {
+                self.assigned_in(request, queue);
                 self.assign(request, operator);
                 self.record_if_wanted(request, queue);
             }

@@ -60,6 +60,15 @@ fn follow_hold(ctx: &ChannelContext, call: &mut Call, leg: LegId) {
 impl Telephony {
     /// A re-INVITE from the caller of `call_id`, or from a picker's call.
     pub(super) fn caller_reoffered(&mut self, call_id: &str, offer: &[u8]) {
+        if let Some((supervised, leg)) = self.supervisions.leg_of(call_id) {
+            let (status, sdp) = match self.calls.get_mut(&supervised) {
+                Some(call) => answer(call, leg, offer),
+                None => (481, None),
+            };
+            let dialog = ReofferDialog::Caller(call_id.to_string());
+            let _ = self.control.send(CallCommand::AnswerReoffer { dialog, status, sdp });
+            return;
+        }
         let picked = self.pickups.picked_by(call_id).zip(self.pickups.picker_leg(call_id));
         let (status, sdp) = match picked {
             Some((caller, leg)) => match self.calls.get_mut(&caller) {

@@ -1,7 +1,8 @@
 //! Shared harness for integration tests: writes a configuration with free
 //! loopback ports into a fresh directory, starts the real `acdd` binary,
 //! waits until it answers, and kills it on drop. Also a tiny SIP client
-//! (`sip_client.rs`) and a headless baresip softphone (`baresip.rs`).
+//! (`sip_client.rs`), a headless baresip softphone (`baresip.rs`) and the
+//! SIPp peers of the telephony tests (`sipp_calls.rs`).
 
 #![allow(dead_code)]
 
@@ -9,6 +10,7 @@ pub mod baresip;
 pub mod phone;
 pub mod scrape;
 pub mod sip_client;
+pub mod sipp_calls;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,267 @@
+//! Supervisors on operators' calls, as PBX supervisors monitor agents:
+//! a supervisor of the call's queue (`supervisors`) dials `*81` + the
+//! operator's extension to listen, `*82` + extension to whisper (the
+//! operator hears them, the caller does not) or `*83` + extension to join
+//! (everybody hears everybody). Their phone gets a leg in the call's media
+//! session; what each leg hears becomes a mix (`MediaSession::mix`). The
+//! supervisor hanging up puts caller and operator back on a plain bridge;
+//! the call ending, or moving to another operator, hangs the supervisor
+//! up. Their phone is in use for the engine meanwhile. Refusals: 404 (no
+//! such extension, or the operator is in no bridged call), 403 (not a
+//! supervisor of the call's queue), 486 (somebody supervises it already).
+
+use std::collections::HashMap;
+
+use super::Telephony;
+use super::call::Phase;
+use crate::engine::{Event, OperatorId};
+use crate::media::LegId;
+use crate::sip::{CallCommand, IncomingCall};
+
+/// How a supervisor takes part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Hears caller and operator; nobody hears them.
+    Listen,
+    /// Hears both; the operator hears them too.
+    Whisper,
+    /// A three-way call.
+    Join,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Listen => "listen",
+            Mode::Whisper => "whisper",
+            Mode::Join => "join",
+        }
+    }
+}
+
+/// The mode and extension a supervision code asks for, if `number` is one.
+pub(crate) fn supervision_code(number: &str) -> Option<(Mode, &str)> {
+    let (mode, extension) = if let Some(extension) = number.strip_prefix("*81") {
+        (Mode::Listen, extension)
+    } else if let Some(extension) = number.strip_prefix("*82") {
+        (Mode::Whisper, extension)
+    } else {
+        (Mode::Join, number.strip_prefix("*83")?)
+    };
+    (!extension.is_empty()).then_some((mode, extension))
+}
+
+/// A supervisor's leg in a call.
+pub(crate) struct Supervision {
+    /// The supervised call's Call-ID.
+    call_id: String,
+    supervisor: OperatorId,
+    leg: LegId,
+    operator_leg: LegId,
+    mode: Mode,
+}
+
+#[derive(Default)]
+pub(crate) struct Supervisions {
+    /// By the supervisor's Call-ID.
+    by_supervisor: HashMap<String, Supervision>,
+}
+
+impl Supervisions {
+    /// The supervisor's leg, if `call_id` is a supervisor's call.
+    pub fn leg_of(&self, call_id: &str) -> Option<(String, LegId)> {
+        let supervision = self.by_supervisor.get(call_id)?;
+        Some((supervision.call_id.clone(), supervision.leg))
+    }
+}
+
+impl Telephony {
+    /// `supervisor` dialled a supervision code.
+    pub(super) async fn supervise(&mut self, call: IncomingCall, supervisor: &str) {
+        let Some((mode, extension)) = supervision_code(&call.number) else {
+            return;
+        };
+        let operator = self
+            .ctx
+            .config
+            .load()
+            .operators
+            .iter()
+            .find(|o| o.extension.as_ref().is_some_and(|e| e.get_ref() == extension))
+            .map(|o| o.id.get_ref().clone());
+        let names = (supervisor.to_string(), operator);
+        let ids = self
+            .ctx
+            .engine
+            .query(move |e| (e.operator_id(&names.0), names.1.and_then(|n| e.operator_id(&n))))
+            .await
+            .unwrap_or_default();
+        let status = match ids {
+            (Some(supervisor_id), Some(operator_id)) => {
+                match self.join_as_supervisor(&call, supervisor, supervisor_id, operator_id, mode) {
+                    Ok(()) => return,
+                    Err(status) => status,
+                }
+            }
+            _ => 404,
+        };
+        tracing::info!(%supervisor, number = %call.number, status, "supervision refused");
+        let _ = self.control.send(CallCommand::Respond {
+            call_id: call.call_id,
+            status,
+            sdp: None,
+        });
+    }
+
+    /// Adds the supervisor's leg to the operator's bridged call; the
+    /// status to refuse with otherwise.
+    fn join_as_supervisor(
+        &mut self,
+        call: &IncomingCall,
+        supervisor: &str,
+        supervisor_id: OperatorId,
+        operator: OperatorId,
+        mode: Mode,
+    ) -> Result<(), u16> {
+        let (call_id, operator_leg) = self
+            .calls
+            .iter()
+            .find_map(|(call_id, c)| match c.phase {
+                Phase::Bridged(offer) => c
+                    .legs
+                    .get(&offer)
+                    .filter(|leg| leg.operator == operator)
+                    .map(|leg| (call_id.to_string(), leg.media)),
+                _ => None,
+            })
+            .ok_or(404u16)?;
+        if self.supervisions.by_supervisor.values().any(|s| s.call_id == call_id) {
+            return Err(486);
+        }
+        let allowed = {
+            let config = self.ctx.config.load();
+            let queue = self.calls.get_mut(&call_id).and_then(|c| c.queue.clone());
+            config.queues.iter().any(|q| {
+                queue.as_deref() == Some(q.name.get_ref().as_str())
+                    && q.supervisors.iter().any(|s| s.get_ref() == supervisor)
+            })
+        };
+        if !allowed {
+            return Err(403);
+        }
+        let kept = self.calls.get_mut(&call_id).ok_or(404u16)?;
+        let caller = kept.caller;
+        let joined = kept.media.add_leg().and_then(|leg| {
+            let sdp = kept
+                .media
+                .set_remote(leg, &call.body)
+                .and_then(|()| kept.media.local_sdp(leg))
+                .and_then(|sdp| {
+                    kept.media.mix(leg, &[caller, operator_leg])?;
+                    if mode != Mode::Listen {
+                        kept.media.mix(operator_leg, &[caller, leg])?;
+                    }
+                    if mode == Mode::Join {
+                        kept.media.mix(caller, &[operator_leg, leg])?;
+                    }
+                    Ok(sdp)
+                });
+            match sdp {
+                Ok(sdp) => Ok((leg, sdp)),
+                Err(error) => {
+                    let _ = kept.media.release_leg(leg);
+                    let _ = kept.media.bridge(caller, operator_leg);
+                    Err(error)
+                }
+            }
+        });
+        let (leg, sdp) = joined.map_err(|error| {
+            tracing::warn!(%call_id, %error, "supervisor's leg cannot join");
+            error.sip_status()
+        })?;
+        tracing::info!(%call_id, %supervisor, mode = mode.name(), "supervisor joined the call");
+        metrics::counter!("acdd_supervisions_total", "mode" => mode.name()).increment(1);
+        self.ctx.engine.send(Event::PhoneInUse {
+            operator: supervisor_id,
+            in_use: true,
+        });
+        let _ = self.control.send(CallCommand::Respond {
+            call_id: call.call_id.clone(),
+            status: 200,
+            sdp: Some(sdp),
+        });
+        self.supervisions.by_supervisor.insert(
+            call.call_id.clone(),
+            Supervision {
+                call_id,
+                supervisor: supervisor_id,
+                leg,
+                operator_leg,
+                mode,
+            },
+        );
+        Ok(())
+    }
+
+    /// BYE or CANCEL from a supervisor's phone; true if `call_id` is one.
+    /// Caller and operator hear each other plainly again.
+    pub(super) fn supervisor_left(&mut self, call_id: &str) -> bool {
+        let Some(supervision) = self.supervisions.by_supervisor.remove(call_id) else {
+            return false;
+        };
+        self.ctx.engine.send(Event::PhoneInUse {
+            operator: supervision.supervisor,
+            in_use: false,
+        });
+        if let Some(call) = self.calls.get_mut(&supervision.call_id) {
+            let _ = call.media.release_leg(supervision.leg);
+            let still_bridged = matches!(call.phase, Phase::Bridged(offer)
+                if call.legs.get(&offer).is_some_and(|leg| leg.media == supervision.operator_leg));
+            if supervision.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
+                let _ = call.media.bridge(call.caller, supervision.operator_leg);
+            }
+        }
+        tracing::info!(call_id = %supervision.call_id, "supervisor left the call");
+        true
+    }
+
+    /// The call ended or moved to another operator: its supervisor, if
+    /// any, is hung up.
+    pub(super) fn end_supervision_of(&mut self, call_id: &str) {
+        let supervisors: Vec<String> = self
+            .supervisions
+            .by_supervisor
+            .iter()
+            .filter(|(_, s)| s.call_id == call_id)
+            .map(|(supervisor, _)| supervisor.clone())
+            .collect();
+        for supervisor in supervisors {
+            if let Some(supervision) = self.supervisions.by_supervisor.remove(&supervisor) {
+                self.ctx.engine.send(Event::PhoneInUse {
+                    operator: supervision.supervisor,
+                    in_use: false,
+                });
+                if let Some(call) = self.calls.get_mut(call_id) {
+                    let _ = call.media.release_leg(supervision.leg);
+                }
+            }
+            tracing::info!(%call_id, "supervised call over: hanging up the supervisor");
+            let _ = self.control.send(CallCommand::Hangup { call_id: supervisor });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supervision_codes() {
+        assert_eq!(supervision_code("*81101"), Some((Mode::Listen, "101")));
+        assert_eq!(supervision_code("*82101"), Some((Mode::Whisper, "101")));
+        assert_eq!(supervision_code("*83101"), Some((Mode::Join, "101")));
+        assert_eq!(supervision_code("*81"), None);
+        assert_eq!(supervision_code("*84101"), None);
+        assert_eq!(supervision_code("101"), None);
+    }
+}
