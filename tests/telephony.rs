@@ -688,8 +688,9 @@ fn an_operator_who_lets_it_ring_out_is_cancelled_and_the_next_rung() {
 fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
     let dir = TestDir::new("tel-voicemail");
     let mailbox = "[[queues]]\nname = \"mailbox\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\nmax_wait_seconds = 1\n\
-                   missed = { action = \"voicemail\", max_seconds = 2 }\n\n[[routes.phone]]\nnumber = \"+4930999000\"\nqueue = \"mailbox\"\n";
-    let acdd = start_in(&dir, format!("{HOTLINE}\n{mailbox}"), false);
+                   missed = { action = \"voicemail\", max_seconds = 2 }\n\n[[routes.phone]]\nnumber = \"+4930999000\"\nqueue = \"mailbox\"\n\n\
+                   [admin]\ntoken = \"voicemail-admin-token\"\n";
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{mailbox}"), true);
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_voicemail", "+4930999000");
     let port = wait_for_media_port(&dir.0, &acdd);
     speak_one_second(&media, port);
@@ -701,6 +702,13 @@ fn a_missed_call_to_a_voicemail_queue_is_recorded_and_hung_up() {
         size >= 44 + 8000,
         "at least a second of G.711 in {}: {size} bytes",
         wav.display()
+    );
+    let (status, head, body) = acdd.api_bytes("GET", "/api/v1/voicemail/1", "voicemail-admin-token", "");
+    assert_eq!(status, 200, "{head}");
+    assert!(body == std::fs::read(&wav).unwrap(), "the API serves the voicemail");
+    assert_eq!(
+        acdd.api("GET", "/api/v1/voicemail/7", "voicemail-admin-token", "").0,
+        404
     );
 }
 
@@ -1798,6 +1806,24 @@ fn a_queue_that_records_calls_keeps_what_the_caller_said_and_heard_in_a_stereo_w
     let (status, card) = acdd.api("GET", "/api/v1/customers?phone=%2B4930555000", "record-admin-token", "");
     assert_eq!(status, 200, "{card}");
     assert!(card.contains("data/recordings/r1.wav"), "{card}");
+    // The API serves the file as it is, to the admin only.
+    let (status, head, body) = acdd.api_bytes("GET", "/api/v1/recordings/1", "record-admin-token", "");
+    assert_eq!(status, 200, "{head}");
+    assert!(head.to_ascii_lowercase().contains("content-type: audio/wav"), "{head}");
+    let file = std::fs::read(call._dir.0.join("data/recordings/r1.wav")).unwrap();
+    assert!(
+        body == file,
+        "the body is the file ({} bytes of {})",
+        body.len(),
+        file.len()
+    );
+    assert_eq!(acdd.api("GET", "/api/v1/recordings/1", "wrong-token", "").0, 401);
+    assert_eq!(acdd.api("GET", "/api/v1/recordings/2", "record-admin-token", "").0, 404);
+    assert_eq!(
+        acdd.api("GET", "/api/v1/recordings/..%2Fr1", "record-admin-token", "")
+            .0,
+        400
+    );
     assert_eq!(
         value(
             &metrics(acdd),

@@ -15,6 +15,7 @@ mod events;
 mod forms;
 pub mod live;
 mod offers;
+mod recordings;
 mod status;
 
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/customers", get(admin::find_customer))
         .route("/api/v1/customers/{id}", get(admin::customer))
         .route("/api/v1/leads/{id}", get(admin::lead))
+        .route("/api/v1/recordings/{request}", get(recordings::call))
+        .route("/api/v1/voicemail/{request}", get(recordings::voicemail))
         .route("/api/v1/callbacks", get(callbacks::list))
         .route("/api/v1/callbacks/{id}/done", post(callbacks::done))
         .route("/api/v1/reload", post(admin::reload))

@@ -2,8 +2,10 @@
 //! with `record_calls` is recorded from then until it ends, as its caller
 //! has it (`MediaSession::record_call`: left what the caller says, right
 //! what they hear, transfers and hold music included), to
-//! `<[storage] recordings_dir>/r<request>.wav`. The finished file is linked
-//! to the customer's history (`Store::attach_recording`).
+//! `<[storage] recordings_dir>/r<request>.wav` (named `….wav.part` until
+//! the call ends, so nobody serves half a file). The finished file is
+//! linked to the customer's history (`Store::attach_recording`) and served
+//! by `GET /api/v1/recordings/{request}`.
 
 use std::time::Duration;
 
@@ -44,11 +46,12 @@ impl Telephony {
         }
         call.recorded = true;
         let path = directory.join(format!("r{}.wav", request.0));
+        let part = directory.join(format!("r{}.wav.part", request.0));
         let started = std::fs::create_dir_all(&directory)
             .map_err(|e| e.to_string())
             .and_then(|()| {
                 call.media
-                    .record_call(call.caller, &path, MAX_LENGTH)
+                    .record_call(call.caller, &part, MAX_LENGTH)
                     .map_err(|e| e.to_string())
             });
         let done = match started {
@@ -64,12 +67,18 @@ impl Telephony {
         let store = self.ctx.store.clone();
         tokio::spawn(async move {
             let result = match done.await {
-                Ok(Ok(recording)) => {
-                    let link = format!("file://{}", recording.path.display());
-                    let stored = store.attach_recording(request.0 as i64, link, now_millis()).await;
-                    tracing::info!(%call_id, request = request.0, seconds = recording.duration.as_secs_f64(), stored = stored.is_ok(), "call recorded");
-                    "recorded"
-                }
+                Ok(Ok(recording)) => match std::fs::rename(&recording.path, &path) {
+                    Ok(()) => {
+                        let link = format!("file://{}", path.display());
+                        let stored = store.attach_recording(request.0 as i64, link, now_millis()).await;
+                        tracing::info!(%call_id, request = request.0, seconds = recording.duration.as_secs_f64(), stored = stored.is_ok(), "call recorded");
+                        "recorded"
+                    }
+                    Err(error) => {
+                        tracing::warn!(%call_id, %error, file = %path.display(), "call recording not renamed");
+                        "failed"
+                    }
+                },
                 Ok(Err(error)) => {
                     tracing::warn!(%call_id, %error, "call recording failed");
                     "failed"

@@ -303,6 +303,12 @@ impl Acdd {
 
     /// One HTTP request to acdd's API with a bearer token; the status and body.
     pub fn api(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+        let (status, _, body) = self.api_bytes(method, path, token, body);
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Like `api`, also the response's header lines, the body as bytes.
+    pub fn api_bytes(&self, method: &str, path: &str, token: &str, body: &str) -> (u16, String, Vec<u8>) {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(self.http.expect("HTTP is on")).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -312,11 +318,13 @@ impl Acdd {
             body.len()
         );
         stream.write_all(request.as_bytes()).unwrap();
-        let mut text = String::new();
-        let _ = stream.read_to_string(&mut text);
-        let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-        let body = text.split_once("\r\n\r\n").map_or("", |(_, body)| body).to_string();
-        (status, body)
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let split = response.windows(4).position(|w| w == b"\r\n\r\n");
+        let head = String::from_utf8_lossy(&response[..split.unwrap_or(response.len())]).into_owned();
+        let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        let body = split.map_or(Vec::new(), |at| response[at + 4..].to_vec());
+        (status, head, body)
     }
 
     /// Whether the process is still running.
