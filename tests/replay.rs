@@ -112,12 +112,16 @@ fn write_log(config: &Path, log: &Path) {
                 .filter(|(_, s)| **s == second)
                 .map(|(r, _)| Event::Closed { request: *r }),
         );
+        // Callers give up after 90 s; every fifth asks to be called back after 60 s.
         let gave_up: Vec<_> = waiting
             .iter()
-            .filter(|(_, s)| second - **s == 90)
+            .filter(|(r, s)| second - **s == if r.0 % 5 == 0 { 60 } else { 90 })
             .map(|(r, _)| *r)
             .collect();
-        events.extend(gave_up.into_iter().map(|request| Event::Abandoned { request }));
+        events.extend(gave_up.into_iter().map(|request| match request.0 % 5 {
+            0 => Event::CallbackRequested { request },
+            _ => Event::Abandoned { request },
+        }));
         events.push(Event::Tick);
         for event in events {
             step(&mut engine, t, event, &mut out);
@@ -180,15 +184,17 @@ fn replay_checks_every_decision_and_answers_what_if() {
         line.split_whitespace().filter_map(|w| w.parse().ok()).collect()
     };
     let abandoned = row("abandoned");
+    let callbacks = row("callbacks requested");
     let answered = row("answered");
     let level = row("service level (%)");
     // One operator talking 60 s per call every 20 s cannot keep up: callers give up.
-    assert!(abandoned[0] > 10.0, "recorded: {text}");
+    assert!(abandoned[0] > 10.0 && callbacks[0] > 2.0, "recorded: {text}");
     // The model under the logged configuration tells the same story as the recording ...
     assert_eq!(answered[0], answered[1], "{text}");
     assert_eq!(abandoned[0], abandoned[1], "{text}");
+    assert_eq!(callbacks[0], callbacks[1], "{text}");
     // ... and with three operators nobody gives up and everyone is answered fast.
-    assert_eq!(abandoned[2], 0.0, "{text}");
+    assert_eq!((abandoned[2], callbacks[2]), (0.0, 0.0), "{text}");
     assert_eq!(answered[2], 50.0, "{text}");
     assert!(level[2] > level[0], "{text}");
 }

@@ -625,6 +625,15 @@ fn a_waiting_caller_presses_a_key_to_be_called_back_instead() {
         ),
         Some(1.0)
     );
+    // The request ended as a callback, not as an abandon.
+    let outcome = |outcome: &str| {
+        value(
+            &metrics(&acdd),
+            "acdd_requests_total",
+            &[("queue", "lounge"), ("channel", "phone"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!((outcome("callback"), outcome("abandoned")), (Some(1.0), Some(0.0)));
 }
 
 #[test]

@@ -49,6 +49,7 @@ enum Step {
         operator: u8,
         in_use: bool,
     },
+    CallbackRequested(u8),
 }
 
 fn setup(without: Option<usize>) -> EngineSetup {
@@ -140,6 +141,10 @@ fuzz_target!(|steps: Vec<Step>| {
             },
             Step::Abandon(i) => match pick_request(i) {
                 Some(request) => Event::Abandoned { request },
+                None => continue,
+            },
+            Step::CallbackRequested(i) => match pick_request(i) {
+                Some(request) => Event::CallbackRequested { request },
                 None => continue,
             },
             Step::Presence { operator: o, online } => Event::Presence {

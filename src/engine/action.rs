@@ -107,6 +107,9 @@ pub enum Note {
         request: RequestId,
         queue: QueueId,
         waited_ms: u64,
+        /// The customer asked to be called back (`Event::CallbackRequested`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        callback: bool,
     },
     Closed {
         request: RequestId,

@@ -34,6 +34,11 @@ pub enum Event {
     Abandoned {
         request: RequestId,
     },
+    /// The customer stopped waiting to be called back instead (a caller's
+    /// callback key): it ends like an abandon, but is no abandon in figures.
+    CallbackRequested {
+        request: RequestId,
+    },
     /// An assigned request moves to another operator or queue.
     Transfer {
         request: RequestId,

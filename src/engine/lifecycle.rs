@@ -220,7 +220,7 @@ impl Engine {
         };
         if request.holder().is_none() {
             // Closed before anybody took it: the customer left.
-            self.abandon(id, out);
+            self.abandon(id, false, out);
             return;
         }
         let (queue_id, channel) = (request.queue, request.channel);
@@ -268,7 +268,8 @@ impl Engine {
         queue.length -= 1;
     }
 
-    pub(crate) fn abandon(&mut self, id: RequestId, out: &mut Vec<Action>) {
+    /// The customer left (or, with `callback`, asked to be called back).
+    pub(crate) fn abandon(&mut self, id: RequestId, callback: bool, out: &mut Vec<Action>) {
         let Some(request) = self.requests.get(&id) else {
             out.push(Action::Note(Note::Ignored {
                 what: "abandon of an unknown request".into(),
@@ -287,6 +288,7 @@ impl Engine {
             request: id,
             queue,
             waited_ms,
+            callback,
         }));
     }
 

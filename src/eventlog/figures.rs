@@ -11,6 +11,8 @@ pub struct QueueFigures {
     pub arrived: u64,
     pub answered: u64,
     pub abandoned: u64,
+    /// Customers who stopped waiting to be called back.
+    pub callbacks: u64,
     pub missed: u64,
     pub answered_within_target: u64,
     pub abandoned_within_target: u64,
@@ -38,9 +40,12 @@ impl QueueFigures {
     }
 
     /// Answered within the target, out of all arrivals but those who gave up
-    /// before the target (the usual contact-centre definition), in percent.
+    /// before the target (the usual contact-centre definition) and those
+    /// who asked to be called back, in percent.
     pub fn service_level_percent(&self) -> f64 {
-        let counted = self.arrived.saturating_sub(self.abandoned_within_target);
+        let counted = self
+            .arrived
+            .saturating_sub(self.abandoned_within_target + self.callbacks);
         if counted == 0 {
             return 100.0;
         }
@@ -77,6 +82,11 @@ impl Figures {
         for action in actions {
             let (request, outcome) = match action {
                 Action::Assign { request, .. } => (request, Outcome::Answered),
+                Action::Note(Note::Abandoned {
+                    request,
+                    callback: true,
+                    ..
+                }) => (request, Outcome::Callback),
                 Action::Note(Note::Abandoned { request, .. }) => (request, Outcome::Abandoned),
                 Action::RunMissed { request, .. } => (request, Outcome::Missed),
                 _ => continue,
@@ -94,6 +104,7 @@ impl Figures {
                     figures.waits_ms.push(waited);
                     figures.answered_within_target += u64::from(within);
                 }
+                Outcome::Callback => figures.callbacks += 1,
                 Outcome::Abandoned => {
                     figures.abandoned += 1;
                     figures.abandoned_within_target += u64::from(within);
@@ -107,5 +118,6 @@ impl Figures {
 enum Outcome {
     Answered,
     Abandoned,
+    Callback,
     Missed,
 }

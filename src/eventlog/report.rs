@@ -16,10 +16,11 @@ pub fn side_by_side(columns: &[(&str, &Figures)]) -> String {
         let _ = write!(s, " {title:>22}");
     }
     s.push('\n');
-    let rows: [Row; 7] = [
+    let rows: [Row; 8] = [
         ("arrived", |f| f.arrived.to_string()),
         ("answered", |f| f.answered.to_string()),
         ("abandoned", |f| f.abandoned.to_string()),
+        ("callbacks requested", |f| f.callbacks.to_string()),
         ("missed", |f| f.missed.to_string()),
         ("mean wait (s)", |f| format!("{:.1}", f.mean_wait_seconds())),
         ("90% waited under (s)", |f| {
@@ -41,7 +42,7 @@ pub fn side_by_side(columns: &[(&str, &Figures)]) -> String {
     let target = columns.first().map_or(0, |(_, f)| f.target_ms / 1000);
     let _ = writeln!(
         s,
-        "service level: answered within {target} s, of arrivals that did not give up sooner"
+        "service level: answered within {target} s, of arrivals that did not give up sooner or ask to be called back"
     );
     s
 }

@@ -16,9 +16,11 @@ pub enum Happening {
         channel: Channel,
         responsible: Option<String>,
     },
-    /// The customer gave up while waiting.
+    /// The customer gave up while waiting (with `callback`, to be called
+    /// back instead).
     Abandoned {
         request: RequestId,
+        callback: bool,
     },
     Presence {
         operator: String,
@@ -83,12 +85,16 @@ impl Traffic {
                 channel: arrival.channel,
                 responsible: arrival.responsible.and_then(name),
             }),
-            Event::Abandoned { request } | Event::Closed { request } => {
+            Event::Abandoned { request } | Event::Closed { request } | Event::CallbackRequested { request } => {
                 if let Some(assigned) = self.assigned_at.remove(request) {
                     self.handle_ms.insert(*request, t.since(assigned));
                     None
                 } else {
-                    matches!(event, Event::Abandoned { .. }).then_some(Happening::Abandoned { request: *request })
+                    let callback = matches!(event, Event::CallbackRequested { .. });
+                    (callback || matches!(event, Event::Abandoned { .. })).then_some(Happening::Abandoned {
+                        request: *request,
+                        callback,
+                    })
                 }
             }
             Event::Presence { operator, presence } => name(*operator).map(|operator| Happening::Presence {

@@ -103,8 +103,15 @@ fn to_event(engine: &Engine, traffic: &Traffic, next: Next, taken: &HashSet<Requ
                 waiting_since: None,
             }),
             // Somebody already took it here: the customer had no reason to give up.
-            Happening::Abandoned { request } if taken.contains(request) => return None,
-            Happening::Abandoned { request } => Event::Abandoned { request: *request },
+            Happening::Abandoned { request, .. } if taken.contains(request) => return None,
+            Happening::Abandoned {
+                request,
+                callback: false,
+            } => Event::Abandoned { request: *request },
+            Happening::Abandoned {
+                request,
+                callback: true,
+            } => Event::CallbackRequested { request: *request },
             Happening::Presence {
                 operator: name,
                 presence,

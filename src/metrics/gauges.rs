@@ -20,7 +20,7 @@ const STATES: [&str; 9] = [
 ];
 
 /// Outcomes every queue reports, so each series exists (at 0) before it first happens.
-const OUTCOMES: [&str; 4] = ["answered", "missed", "abandoned", "overflowed"];
+const OUTCOMES: [&str; 5] = ["answered", "missed", "abandoned", "callback", "overflowed"];
 
 /// Kinds of call operators place from their phones (`telephony/internal.rs`).
 const OPERATOR_CALLS: [&str; 3] = ["colleague", "queue", "outside"];

@@ -1,5 +1,6 @@
 //! Counts and times what the engine does, step by step, inside the engine
-//! task: arrivals, outcomes (answered, missed, abandoned, overflowed), waits,
+//! task: arrivals, outcomes (answered, missed, abandoned, callback,
+//! overflowed), waits,
 //! speed of answer, the service level, offers, no-answers, handle times.
 //! Labels stay low-cardinality: queue, channel, outcome, and operator only
 //! where the configuration bounds it.
@@ -192,8 +193,9 @@ impl StepObserver for MetricsObserver {
                         .record(seconds(t.since(from)));
                     }
                 }
-                Action::Note(Note::Abandoned { request, .. }) => {
-                    self.outcome(engine, *request, "abandoned", t);
+                Action::Note(Note::Abandoned { request, callback, .. }) => {
+                    let outcome = if *callback { "callback" } else { "abandoned" };
+                    self.outcome(engine, *request, outcome, t);
                 }
                 Action::RunMissed { request, reason, .. } => {
                     if let Some(waiting) = self.outcome(engine, *request, "missed", t) {

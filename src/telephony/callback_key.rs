@@ -1,8 +1,9 @@
 //! A waiting caller who would rather be called back: in a queue with
 //! `callback_key` (and `hold = "music"`), the caller's keys are watched
 //! (`MediaSession::watch_keys`) while the call waits; that key ends the
-//! wait. The engine hears `Abandoned` (nobody is offered the call any more),
-//! the store gets a callback task for the customer ("called back" later by an
+//! wait. The engine hears `CallbackRequested` (nobody is offered the call
+//! any more; figures count it apart from abandons), the store gets a callback
+//! task for the customer ("called back" later by an
 //! operator, from the API or by calling the number, `outside.rs`), and the
 //! caller hears a second of tone as the confirmation, then BYE (as a
 //! workday code's, `workday_codes.rs`). Other keys, and keys once an
@@ -72,7 +73,7 @@ impl Telephony {
             return;
         };
         tracing::info!(%call_id, request = request.0, "the caller asked to be called back");
-        self.ctx.engine.send(Event::Abandoned { request });
+        self.ctx.engine.send(Event::CallbackRequested { request });
         let store = self.ctx.store.clone();
         tokio::spawn(async move {
             if let Err(error) = store

@@ -18,6 +18,33 @@ fn abandon_while_ringing_withdraws_every_offer() {
 }
 
 #[test]
+fn a_callback_request_ends_the_wait_like_an_abandon_but_says_so() {
+    let mut sim = Sim::new(setup(&["a", "b"], phone_queue(&["a", "b"], Mode::All)));
+    sim.ready_all(&["a", "b"]);
+    let (request, out) = sim.arrive("q", Channel::Phone);
+    assert_eq!(sim.offers(&out).len(), 2);
+    sim.advance(3_000);
+    let out = sim.send(Event::CallbackRequested { request });
+    assert_eq!(sim.withdrawn(&out).len(), 2);
+    assert!(out.iter().any(|a| matches!(
+        a,
+        Action::Note(Note::Abandoned {
+            callback: true,
+            waited_ms: 3_000,
+            ..
+        })
+    )));
+    assert_eq!(sim.engine.request_count(), 0);
+    // A plain abandon says it is none.
+    let (request, _) = sim.arrive("q", Channel::Phone);
+    let out = sim.send(Event::Abandoned { request });
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::Note(Note::Abandoned { callback: false, .. })))
+    );
+}
+
+#[test]
 fn hanging_up_on_an_operator_closes_the_request() {
     let mut sim = Sim::new(setup(&["a"], phone_queue(&["a"], Mode::InOrder)));
     sim.ready("a");
