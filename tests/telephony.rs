@@ -1536,6 +1536,21 @@ struct BaresipCall {
     _alias: common::baresip::LoopbackAlias,
 }
 
+impl BaresipCall {
+    /// alice presses `key` (hold, resume) on baresip; acdd's log says
+    /// `holds` (`holds=true`, `holds=false`) soon after.
+    fn press(&self, key: &str, holds: &str) {
+        let answer = self.phone.command(key);
+        assert!(
+            self.acdd
+                .wait_for_log(&["holds or resumes", holds], Duration::from_secs(10)),
+            "{key}: {answer}\n{}\n{}",
+            self.phone.log(),
+            self.acdd.log_text()
+        );
+    }
+}
+
 /// The samples of the hold music `baresip_call` gives the queue "quiet": a
 /// constant, unlike a tone, and not silence.
 const HOLD_MUSIC_SAMPLE: i16 = 3000;
@@ -1683,25 +1698,13 @@ fn speak_and_listen_with(
 #[test]
 fn a_baresip_operator_holds_the_caller_who_hears_the_queues_music_until_resumed() {
     let call = baresip_call("tel-baresip-hold", true);
-    let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
+    let (acdd, media, port) = (&call.acdd, &call.media, call.port);
     let before = speak_and_listen(media, port, 0..20);
     // alice presses hold: baresip re-INVITEs, acdd answers from the media
     // and plays the queue's music to the caller instead of alice's tone.
-    let held = phone.command("hold");
-    assert!(
-        acdd.wait_for_log(&["holds or resumes", "holds=true"], Duration::from_secs(10)),
-        "hold: {held}\n{}\n{}",
-        phone.log(),
-        acdd.log_text()
-    );
+    call.press("hold", "holds=true");
     let holding = speak_and_listen(media, port, 20..45);
-    let resumed = phone.command("resume");
-    assert!(
-        acdd.wait_for_log(&["holds or resumes", "holds=false"], Duration::from_secs(10)),
-        "resume: {resumed}\n{}\n{}",
-        phone.log(),
-        acdd.log_text()
-    );
+    call.press("resume", "holds=false");
     assert_eq!(
         acdd.log_text().matches("leg's re-INVITE answered").count(),
         2,
@@ -1720,7 +1723,7 @@ fn a_baresip_operator_holds_the_caller_who_hears_the_queues_music_until_resumed(
             && after.tones >= 15
             && after.music <= 3,
         "before hold {before:?}, on hold {holding:?}, after resume {after:?}\n{}\n{}",
-        phone.log(),
+        call.phone.log(),
         acdd.log_text()
     );
     assert_eq!(value(&metrics(acdd), "acdd_holds_total", &[]), Some(1.0));
@@ -1766,18 +1769,12 @@ fn a_queue_that_records_calls_keeps_what_the_caller_said_and_heard_in_a_stereo_w
         true,
         "record_calls = true\n\n[admin]\ntoken = \"record-admin-token\"",
     );
-    let (acdd, phone, media, port) = (&call.acdd, &call.phone, &call.media, call.port);
+    let (acdd, media, port) = (&call.acdd, &call.media, call.port);
     assert!(acdd.wait_for_log(&["recording the call"], Duration::from_secs(5)));
     // The caller speaks for 0.8 s hearing alice's tone, then alice holds
     // and the caller, silent, hears the queue's music.
     let talking = speak_and_listen_with(media, port, 0..40, SPEECH);
-    let held = phone.command("hold");
-    assert!(
-        acdd.wait_for_log(&["holds or resumes", "holds=true"], Duration::from_secs(10)),
-        "hold: {held}\n{}\n{}",
-        phone.log(),
-        acdd.log_text()
-    );
+    call.press("hold", "holds=true");
     let holding = speak_and_listen(media, port, 40..80);
     assert!(talking.tones >= 20 && holding.music >= 20, "{talking:?} {holding:?}");
     assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), acdd);

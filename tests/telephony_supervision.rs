@@ -97,6 +97,18 @@ fn bridged_call(name: &str) -> Call {
     }
 }
 
+impl Call {
+    /// The caller, alice and carol (her socket, acdd's port for her), each
+    /// with acdd's port for them and what they say, for `talk`.
+    fn parties_with<'a>(&'a self, carol: &'a UdpSocket, carol_port: u16) -> [(&'a UdpSocket, u16, i16); 3] {
+        [
+            (&self.caller_media.0, self.caller_media.1, SAID),
+            (&self.alice_media.0, self.alice_media.1, ANSWERED),
+            (carol, carol_port, WHISPERED),
+        ]
+    }
+}
+
 /// acdd's RTP port in the SDP of the first message starting with `marker`
 /// in the SIPp trace in `dir`, once it is there.
 fn wait_for_port(dir: &Path, marker: &str, acdd: &Acdd) -> u16 {
@@ -198,11 +210,7 @@ fn frames_of(frames: &[Vec<i16>], sample: i16) -> usize {
 fn a_whispering_supervisor_is_heard_by_the_operator_only_and_leaving_restores_the_bridge() {
     let call = bridged_call("sup-whisper");
     let (carol, carol_socket, carol_port) = carol_joins(&call, "supervisor_leaves", "*82101");
-    let parties = [
-        (&call.caller_media.0, call.caller_media.1, SAID),
-        (&call.alice_media.0, call.alice_media.1, ANSWERED),
-        (&carol_socket, carol_port, WHISPERED),
-    ];
+    let parties = call.parties_with(&carol_socket, carol_port);
     let heard = talk(&parties, 0, 40);
     let counts = (
         frames_of(&heard[0], through(ANSWERED)),
@@ -244,11 +252,7 @@ fn a_whispering_supervisor_is_heard_by_the_operator_only_and_leaving_restores_th
 fn a_joining_supervisor_makes_a_three_way_call_and_is_hung_up_when_it_ends() {
     let call = bridged_call("sup-join");
     let (carol, carol_socket, carol_port) = carol_joins(&call, "supervisor", "*83101");
-    let parties = [
-        (&call.caller_media.0, call.caller_media.1, SAID),
-        (&call.alice_media.0, call.alice_media.1, ANSWERED),
-        (&carol_socket, carol_port, WHISPERED),
-    ];
+    let parties = call.parties_with(&carol_socket, carol_port);
     let heard = talk(&parties, 0, 40);
     let counts = (
         frames_of(&heard[0], mix(&[ANSWERED, WHISPERED])),

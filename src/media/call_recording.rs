@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use super::MediaError;
 use super::codec::{G711, G711_RATE};
-use super::record::Recording;
+use super::record::{Recording, create_wav};
 
 /// Which channel of the recording a packet belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,16 +68,7 @@ impl CallRecorder {
     /// `pt` is the recorded leg's payload type for `law`; `max` caps the
     /// length (what comes after is not recorded).
     pub fn create(path: &Path, law: G711, pt: u8, max: Duration) -> Result<CallRecorder, MediaError> {
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: G711_RATE,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let writer = hound::WavWriter::create(path, spec).map_err(|e| MediaError::Record {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let writer = create_wav(path, 2)?;
         Ok(CallRecorder {
             writer,
             path: path.to_path_buf(),

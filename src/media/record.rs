@@ -43,16 +43,7 @@ impl Recorder {
     /// Creates the file now, so a bad path fails before the caller is told
     /// to speak. `pt` is the leg's payload type for `law`.
     pub fn create(path: &Path, law: G711, pt: u8, max: Duration) -> Result<Recorder, MediaError> {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: G711_RATE,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let writer = hound::WavWriter::create(path, spec).map_err(|e| MediaError::Record {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let writer = create_wav(path, 1)?;
         Ok(Recorder {
             writer,
             path: path.to_path_buf(),
@@ -113,6 +104,20 @@ impl Recorder {
         })?;
         Ok(Recording { path, duration })
     }
+}
+
+/// A new 8 kHz 16-bit WAV file of `channels` channels.
+pub(super) fn create_wav(path: &Path, channels: u16) -> Result<hound::WavWriter<BufWriter<File>>, MediaError> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: G711_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound::WavWriter::create(path, spec).map_err(|e| MediaError::Record {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Timestamp order, as for sequence numbers but on 32 bits.

@@ -74,18 +74,8 @@ impl Telephony {
             self.operator_queues(call, operator).await;
             return;
         }
-        let (colleague, ring) = {
-            let config = self.ctx.config.load();
-            let colleague = config
-                .operators
-                .iter()
-                .find(|o| o.extension.as_ref().is_some_and(|e| *e.get_ref() == call.number))
-                .map(|o| o.id.get_ref().clone());
-            (
-                colleague,
-                Duration::from_secs((*config.sip.outbound_ring_seconds.get_ref()).into()),
-            )
-        };
+        let colleague = self.operator_with_extension(&call.number);
+        let ring = Duration::from_secs((*self.ctx.config.load().sip.outbound_ring_seconds.get_ref()).into());
         let callee = match colleague {
             Some(colleague) if colleague != operator => Callee::Colleague(colleague),
             None if self.reaches_outside(&call.number) => Callee::Outside(call.number.clone()),
@@ -100,19 +90,11 @@ impl Telephony {
                 return;
             }
         };
-        let names = (
-            operator.to_string(),
-            match &callee {
-                Callee::Colleague(colleague) => Some(colleague.clone()),
-                Callee::Outside(_) => None,
-            },
-        );
-        let ids = self
-            .ctx
-            .engine
-            .query(move |e| (e.operator_id(&names.0), names.1.and_then(|n| e.operator_id(&n))))
-            .await
-            .unwrap_or_default();
+        let colleague = match &callee {
+            Callee::Colleague(colleague) => Some(colleague.clone()),
+            Callee::Outside(_) => None,
+        };
+        let ids = self.operator_ids(operator.to_string(), colleague).await;
         if !self.take_call(&call, Phase::Forwarding) {
             return;
         }

@@ -37,7 +37,7 @@ use std::collections::HashSet;
 use tokio::sync::mpsc;
 
 use crate::channels::{ChannelContext, ChannelError};
-use crate::engine::{Action, Channel, Note, RequestId};
+use crate::engine::{Action, Channel, Note, OperatorId, RequestId};
 use crate::media::MediaService;
 use crate::sip::{CallCommand, CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
 
@@ -286,6 +286,25 @@ impl Telephony {
             }
             other => self.caller_input(other),
         }
+    }
+
+    /// The operator (by id) whose extension is `extension`.
+    fn operator_with_extension(&self, extension: &str) -> Option<String> {
+        let config = self.ctx.config.load();
+        config
+            .operators
+            .iter()
+            .find(|o| o.extension.as_ref().is_some_and(|e| e.get_ref() == extension))
+            .map(|o| o.id.get_ref().clone())
+    }
+
+    /// The engine's ids of an operator and maybe another (unknown: `None`).
+    async fn operator_ids(&self, first: String, second: Option<String>) -> (Option<OperatorId>, Option<OperatorId>) {
+        self.ctx
+            .engine
+            .query(move |e| (e.operator_id(&first), second.and_then(|n| e.operator_id(&n))))
+            .await
+            .unwrap_or_default()
     }
 
     /// The request's call is assigned in `queue` now; a supervisor of its

@@ -61,22 +61,11 @@ impl Pickups {
 impl Telephony {
     pub(super) async fn pickup(&mut self, call: IncomingCall, operator: String) {
         let extension = call.number.strip_prefix(DIRECTED_PICKUP).map(str::to_string);
-        let target_name = extension.as_ref().and_then(|ext| {
-            let config = self.ctx.config.load();
-            config
-                .operators
-                .iter()
-                .find(|o| o.extension.as_ref().is_some_and(|e| e.get_ref() == ext))
-                .map(|o| o.id.get_ref().clone())
-        });
-        let ids = self
-            .ctx
-            .engine
-            .query(move |e| (e.operator_id(&operator), target_name.and_then(|n| e.operator_id(&n))))
-            .await;
+        let target_name = extension.as_deref().and_then(|ext| self.operator_with_extension(ext));
+        let ids = self.operator_ids(operator, target_name).await;
         let (picker, target) = match (ids, extension) {
-            (Some((Some(picker), _)), None) => (picker, PickupTarget::Group),
-            (Some((Some(picker), Some(target))), Some(_)) => (picker, PickupTarget::Operator(target)),
+            ((Some(picker), _), None) => (picker, PickupTarget::Group),
+            ((Some(picker), Some(target)), Some(_)) => (picker, PickupTarget::Operator(target)),
             _ => {
                 let _ = self.control.send(CallCommand::Respond {
                     call_id: call.call_id,

@@ -81,22 +81,8 @@ impl Telephony {
         let Some((mode, extension)) = supervision_code(&call.number) else {
             return;
         };
-        let operator = self
-            .ctx
-            .config
-            .load()
-            .operators
-            .iter()
-            .find(|o| o.extension.as_ref().is_some_and(|e| e.get_ref() == extension))
-            .map(|o| o.id.get_ref().clone());
-        let names = (supervisor.to_string(), operator);
-        let ids = self
-            .ctx
-            .engine
-            .query(move |e| (e.operator_id(&names.0), names.1.and_then(|n| e.operator_id(&n))))
-            .await
-            .unwrap_or_default();
-        let status = match ids {
+        let operator = self.operator_with_extension(extension);
+        let status = match self.operator_ids(supervisor.to_string(), operator).await {
             (Some(supervisor_id), Some(operator_id)) => {
                 match self.join_as_supervisor(&call, supervisor, supervisor_id, operator_id, mode) {
                     Ok(()) => return,
