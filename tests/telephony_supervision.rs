@@ -1,8 +1,9 @@
 //! Supervisors on operators' calls, with the real binary on loopback: a
 //! SIPp trunk caller, alice's SIPp phone answering and carol's SIPp phone
-//! dialling `*81`/`*82`/`*83` + alice's extension, each with its audio at a
-//! UDP socket of the test, which speaks a constant sample from each and
-//! checks what each hears (the mixes acdd makes). Refusals: not a
+//! dialling `*81`/`*82`/`*83` + alice's extension (or bob's, who picked a
+//! call up), each with its audio at a UDP socket of the test, which speaks
+//! a constant sample from each and checks what each hears (the mixes acdd
+//! makes). Refusals: not a
 //! supervisor of the queue (403), nobody in a call or no such extension
 //! (404).
 
@@ -40,6 +41,18 @@ supervisors = ["carol"]
 [[routes.phone]]
 number = "+4930444444"
 queue = "desk"
+
+[[queues]]
+name = "pickme"
+channels = ["phone"]
+operators = ["alice"]
+pickup = true
+check_availability = false
+supervisors = ["carol"]
+
+[[routes.phone]]
+number = "+4930121212"
+queue = "pickme"
 "#;
 
 /// Where operators dial from (the trunk is 127.0.0.1).
@@ -61,15 +74,19 @@ struct Call {
     alice_media: (UdpSocket, u16),
 }
 
-fn bridged_call(name: &str) -> Call {
-    let dir = TestDir::new(name);
+fn start(dir: &TestDir) -> Acdd {
     let setup = Setup {
         sip: "qualify_interval_seconds = 0".into(),
         extra: CONFIG.into(),
         http: true,
         ..Setup::default()
     };
-    let acdd = Acdd::start(&dir.0, &setup);
+    Acdd::start(&dir.0, &setup)
+}
+
+fn bridged_call(name: &str) -> Call {
+    let dir = TestDir::new(name);
+    let acdd = start(&dir);
     let alice_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let alice_port = alice_socket.local_addr().unwrap().port().to_string();
     let alice = Phone::start_with(
@@ -129,12 +146,12 @@ fn wait_for_port(dir: &Path, marker: &str, acdd: &Acdd) -> u16 {
 
 /// carol's phone dialling `code` with `scenario`, her audio at the returned
 /// socket; returns once acdd says she joined, with acdd's port for her.
-fn carol_joins(call: &Call, scenario: &str, code: &str) -> (std::process::Child, UdpSocket, u16) {
+fn carol_joins(dir: &Path, acdd: &Acdd, scenario: &str, code: &str) -> (std::process::Child, UdpSocket, u16) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = socket.local_addr().unwrap().port().to_string();
     let carol = spawn_dial_as(
-        &call.dir.0,
-        &call.acdd,
+        dir,
+        acdd,
         scenario,
         code,
         "carol",
@@ -143,12 +160,11 @@ fn carol_joins(call: &Call, scenario: &str, code: &str) -> (std::process::Child,
         &["-key", "rtp_port", &port, "-trace_msg"],
     );
     assert!(
-        call.acdd
-            .wait_for_log(&["supervisor joined the call"], Duration::from_secs(10)),
+        acdd.wait_for_log(&["supervisor joined the call"], Duration::from_secs(10)),
         "{}",
-        call.acdd.log_text()
+        acdd.log_text()
     );
-    let acdd_port = wait_for_port(&call.dir.0.join("carol"), "SIP/2.0 200 OK", &call.acdd);
+    let acdd_port = wait_for_port(&dir.join("carol"), "SIP/2.0 200 OK", acdd);
     (carol, socket, acdd_port)
 }
 
@@ -209,7 +225,7 @@ fn frames_of(frames: &[Vec<i16>], sample: i16) -> usize {
 #[test]
 fn a_whispering_supervisor_is_heard_by_the_operator_only_and_leaving_restores_the_bridge() {
     let call = bridged_call("sup-whisper");
-    let (carol, carol_socket, carol_port) = carol_joins(&call, "supervisor_leaves", "*82101");
+    let (carol, carol_socket, carol_port) = carol_joins(&call.dir.0, &call.acdd, "supervisor_leaves", "*82101");
     let parties = call.parties_with(&carol_socket, carol_port);
     let heard = talk(&parties, 0, 40);
     let counts = (
@@ -251,7 +267,7 @@ fn a_whispering_supervisor_is_heard_by_the_operator_only_and_leaving_restores_th
 #[test]
 fn a_joining_supervisor_makes_a_three_way_call_and_is_hung_up_when_it_ends() {
     let call = bridged_call("sup-join");
-    let (carol, carol_socket, carol_port) = carol_joins(&call, "supervisor", "*83101");
+    let (carol, carol_socket, carol_port) = carol_joins(&call.dir.0, &call.acdd, "supervisor", "*83101");
     let parties = call.parties_with(&carol_socket, carol_port);
     let heard = talk(&parties, 0, 40);
     let counts = (
@@ -308,4 +324,45 @@ fn only_a_queues_supervisor_may_listen_and_only_to_a_call_in_progress() {
     assert_eq!(log.matches("status=404").count(), 2, "{log}");
     assert!(!log.contains("supervisor joined the call"), "{log}");
     assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), &call.acdd);
+}
+
+#[test]
+fn a_supervisor_listens_to_a_call_a_colleague_picked_up() {
+    let dir = TestDir::new("sup-picked");
+    let acdd = start(&dir);
+    let alice = Phone::start(&dir.0, &acdd, "alice", "operator_silent");
+    let (caller_socket, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930121212");
+    assert!(acdd.wait_for_log(&["ringing operator", "operator=alice"], Duration::from_secs(10)));
+    // bob (102) picks up what rings for alice; carol listens to bob.
+    let bob = spawn_dial_as(&dir.0, &acdd, "picker", "**101", "bob", OPERATORS_IP, "bob", &[]);
+    assert!(
+        acdd.wait_for_log(&["call picked up"], Duration::from_secs(10)),
+        "{}",
+        acdd.log_text()
+    );
+    let caller_port = wait_for_port(&dir.0, "SIP/2.0 200 OK", &acdd);
+    let (carol, carol_socket, carol_port) = carol_joins(&dir.0, &acdd, "supervisor", "*81102");
+    let heard = talk(
+        &[
+            (&caller_socket, caller_port, SAID),
+            (&carol_socket, carol_port, WHISPERED),
+        ],
+        0,
+        40,
+    );
+    // bob's phone sends no audio: carol hears the caller; the caller hears nothing of her.
+    let (carol_heard, caller_heard) = (
+        frames_of(&heard[1], mix(&[SAID])),
+        frames_of(&heard[0], through(WHISPERED)),
+    );
+    assert!(
+        carol_heard >= 25 && caller_heard == 0,
+        "carol {carol_heard}, caller {caller_heard} of 40\n{}",
+        acdd.log_text()
+    );
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_succeeded("bob", &bob.wait_with_output().unwrap(), &acdd);
+    assert_succeeded("carol", &carol.wait_with_output().unwrap(), &acdd);
+    let (ok, output) = alice.finish();
+    assert!(ok, "alice's phone stopped ringing: {output}");
 }

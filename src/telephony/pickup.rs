@@ -27,9 +27,9 @@ pub(crate) fn is_pickup(number: &str) -> bool {
 pub(crate) struct Pickups {
     /// Pickup INVITEs waiting for the engine, by picker.
     waiting: HashMap<OperatorId, IncomingCall>,
-    /// Answered pickup legs: picker's Call-ID → caller's Call-ID and the
-    /// picker's media leg in the caller's session.
-    bridged: HashMap<String, (String, LegId)>,
+    /// Answered pickup legs: picker's Call-ID → caller's Call-ID, the
+    /// picker's media leg in the caller's session, and the picker.
+    bridged: HashMap<String, (String, LegId, OperatorId)>,
 }
 
 impl Pickups {
@@ -39,17 +39,31 @@ impl Pickups {
 
     /// The picker's Call-ID of a picked-up call.
     pub fn picker_of(&self, caller: &str) -> Option<String> {
-        Some(self.bridged.iter().find(|(_, (c, _))| c.as_str() == caller)?.0.clone())
+        Some(
+            self.bridged
+                .iter()
+                .find(|(_, (c, _, _))| c.as_str() == caller)?
+                .0
+                .clone(),
+        )
     }
 
     /// The caller's Call-ID of the call `picker` picked up.
     pub fn picked_by(&self, picker: &str) -> Option<String> {
-        self.bridged.get(picker).map(|(caller, _)| caller.clone())
+        self.bridged.get(picker).map(|(caller, _, _)| caller.clone())
     }
 
     /// The picker's media leg in the picked-up call's session.
     pub fn picker_leg(&self, picker: &str) -> Option<LegId> {
-        self.bridged.get(picker).map(|(_, leg)| *leg)
+        self.bridged.get(picker).map(|(_, leg, _)| *leg)
+    }
+
+    /// The call `operator` picked up (the caller's Call-ID) and their leg in it.
+    pub fn picked_by_operator(&self, operator: OperatorId) -> Option<(String, LegId)> {
+        self.bridged
+            .values()
+            .find(|(_, _, picker)| *picker == operator)
+            .map(|(caller, leg, _)| (caller.clone(), *leg))
     }
 
     /// The picker's call leaves the picked-up call; whether it was in one.
@@ -132,7 +146,9 @@ impl Telephony {
                         sdp: Some(caller_sdp),
                     });
                 }
-                self.pickups.bridged.insert(picker.call_id, (call_id.to_string(), leg));
+                self.pickups
+                    .bridged
+                    .insert(picker.call_id, (call_id.to_string(), leg, operator));
             }
             Err(error) => {
                 tracing::warn!(%call_id, %error, "pickup cannot be bridged: ending the call");
@@ -162,7 +178,7 @@ impl Telephony {
             self.pickups.waiting.remove(&operator);
             return true;
         }
-        let Some((caller, _)) = self.pickups.bridged.remove(call_id) else {
+        let Some((caller, _, _)) = self.pickups.bridged.remove(call_id) else {
             return false;
         };
         let transferor = Transferor::Picker(call_id.to_string());

@@ -1,6 +1,6 @@
 //! Supervisors on operators' calls, as PBX supervisors monitor agents:
 //! a supervisor of the call's queue (`supervisors`) dials `*81` + the
-//! operator's extension to listen, `*82` + extension to whisper (the
+//! extension of the operator talking (who answered it or picked it up) to listen, `*82` + extension to whisper (the
 //! operator hears them, the caller does not) or `*83` + extension to join
 //! (everybody hears everybody). Their phone gets a leg in the call's media
 //! session; what each leg hears becomes a mix (`MediaSession::mix`). The
@@ -120,6 +120,7 @@ impl Telephony {
                     .map(|leg| (call_id.to_string(), leg.media)),
                 _ => None,
             })
+            .or_else(|| self.pickups.picked_by_operator(operator))
             .ok_or(404u16)?;
         if self.supervisions.by_supervisor.values().any(|s| s.call_id == call_id) {
             return Err(486);
@@ -199,10 +200,17 @@ impl Telephony {
             operator: supervision.supervisor,
             in_use: false,
         });
+        let picker_leg = self
+            .pickups
+            .picker_of(&supervision.call_id)
+            .and_then(|p| self.pickups.picker_leg(&p));
         if let Some(call) = self.calls.get_mut(&supervision.call_id) {
             let _ = call.media.release_leg(supervision.leg);
-            let still_bridged = matches!(call.phase, Phase::Bridged(offer)
-                if call.legs.get(&offer).is_some_and(|leg| leg.media == supervision.operator_leg));
+            let still_bridged = match call.phase {
+                Phase::Bridged(offer) => call.legs.get(&offer).map(|leg| leg.media),
+                Phase::PickedUp => picker_leg,
+                _ => None,
+            } == Some(supervision.operator_leg);
             if supervision.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
                 let _ = call.media.bridge(call.caller, supervision.operator_leg);
             }
