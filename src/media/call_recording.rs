@@ -122,19 +122,22 @@ impl CallRecorder {
         self.next[side as usize] = end;
     }
 
-    /// Writes every frame before `frame` (silence where nothing was placed).
+    /// Writes every frame before `frame` (silence where nothing was placed),
+    /// a second at most per write.
     fn flush_until(&mut self, frame: u64) {
         let frame = frame.min(self.max_samples);
         while self.written < frame && self.failed.is_none() {
-            let [left, right] = self.pending.pop_front().unwrap_or([0, 0]);
-            if let Err(error) = self
-                .writer
-                .write_sample(left)
-                .and_then(|()| self.writer.write_sample(right))
-            {
+            let count = (frame - self.written).min(u64::from(G711_RATE)) as u32;
+            let mut samples = self.writer.get_i16_writer(2 * count);
+            for _ in 0..count {
+                let [left, right] = self.pending.pop_front().unwrap_or([0, 0]);
+                samples.write_sample(left);
+                samples.write_sample(right);
+            }
+            if let Err(error) = samples.flush() {
                 self.failed = Some(error.to_string());
             }
-            self.written += 1;
+            self.written += u64::from(count);
         }
     }
 

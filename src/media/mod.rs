@@ -51,6 +51,7 @@ pub use call_recording::{CallRecorder, Side};
 pub use codec::{FRAME_SAMPLES, Format, G711, G711_RATE};
 pub use error::MediaError;
 pub use latch::{Latch, PROBATION};
+pub use mix::{MixInput, add_frame};
 pub use playout::{PlayEnd, PlaySource, Playout};
 pub use ports::{PortLease, PortPair, PortPool};
 pub use prompt::{Prompt, decode_wav, write_g711_wav};
