@@ -1,11 +1,78 @@
-//! SIPp peers the telephony tests share: a trunk caller whose audio is the
-//! test's own UDP socket, an operator dialling a code or number with digest
-//! auth, what SIPp traced, and the RTP the tests send.
+//! What the telephony tests share: their queues (`HOTLINE`) and how acdd
+//! starts for them, SIPp peers (a trunk caller whose audio is the test's
+//! own UDP socket, an operator dialling a code or number with digest auth),
+//! what SIPp traced, the RTP the tests send, and `/metrics`.
 
 use std::path::Path;
 use std::process::{Child, Command};
+use std::time::Duration;
 
-use super::{Acdd, free_port, require_program};
+use super::scrape::scrape;
+use super::{Acdd, Setup, TestDir, free_port, require_program, sipp_logs};
+
+/// A queue nobody can take calls from (no operator registered), waiting one second.
+pub const HOTLINE: &str = r#"
+[[trunks]]
+name = "carrier"
+sources = ["127.0.0.1/32"]
+
+[[queues]]
+name = "hotline"
+channels = ["phone"]
+operators = ["alice"]
+max_wait_seconds = 1
+
+[[routes.phone]]
+number = "+4930222222"
+queue = "hotline"
+
+[[queues]]
+name = "desk"
+channels = ["phone"]
+operators = ["alice", "bob"]
+mode = "in_order"
+check_availability = false
+
+[[routes.phone]]
+number = "+4930444444"
+queue = "desk"
+
+[[queues]]
+name = "team"
+channels = ["phone"]
+operators = ["alice", "bob"]
+mode = "all"
+check_availability = false
+
+[[routes.phone]]
+number = "+4930666666"
+queue = "team"
+
+[[queues]]
+name = "brisk"
+channels = ["phone"]
+operators = ["alice", "bob"]
+mode = "in_order"
+check_availability = false
+ring_count = 1
+ring_interval_seconds = 1.0
+
+[[routes.phone]]
+number = "+4930888888"
+queue = "brisk"
+"#;
+
+/// acdd in `dir` with `extra` configuration (the test queues only if
+/// `extra` holds them), qualify off, HTTP if `http`.
+pub fn start_in(dir: &TestDir, extra: String, http: bool) -> Acdd {
+    let setup = Setup {
+        sip: "qualify_interval_seconds = 0".into(),
+        extra,
+        http,
+        ..Setup::default()
+    };
+    Acdd::start(&dir.0, &setup)
+}
 
 /// A SIPp trunk caller running `scenario` (in tests/sipp/) to `number`, its
 /// RTP aimed at the returned socket (the caller's media end).
@@ -119,4 +186,41 @@ pub fn assert_succeeded(what: &str, output: &std::process::Output, acdd: &Acdd) 
         String::from_utf8_lossy(&output.stdout),
         acdd.log_text()
     );
+}
+
+/// The RTP port acdd put in its 200 OK to the caller, once SIPp has seen it.
+pub fn wait_for_media_port(dir: &Path, acdd: &Acdd) -> u16 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(port) = acdd_media_port(dir) {
+            return port;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 200 OK with SDP:\n{}\nSIPp's files:\n{}",
+            acdd.log_text(),
+            sipp_logs(dir, &["_errors.log", "_messages.log"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn acdd_media_port(dir: &Path) -> Option<u16> {
+    traced_media_port(dir, "SIP/2.0 200 OK")
+}
+
+/// acdd's `/metrics`, parsed.
+pub fn metrics(acdd: &Acdd) -> prometheus_parse::Scrape {
+    scrape(acdd.http.expect("HTTP is on"))
+}
+
+/// The samples of the hold music test queues play: a constant, unlike a
+/// tone, and not silence.
+pub const HOLD_MUSIC_SAMPLE: i16 = 3000;
+
+/// The μ-law byte of every hold music sample.
+pub fn hold_music_byte() -> u8 {
+    let mut encoded = Vec::new();
+    acdd::media::G711::Ulaw.encode(&[HOLD_MUSIC_SAMPLE], &mut encoded);
+    encoded[0]
 }
