@@ -85,6 +85,12 @@ fn start(dir: &TestDir) -> Acdd {
 }
 
 fn bridged_call(name: &str) -> Call {
+    bridged_call_with(name, "operator_answer_media")
+}
+
+/// `bridged_call` with alice's phone running `scenario` (its audio at
+/// `-key rtp_port`).
+fn bridged_call_with(name: &str, scenario: &str) -> Call {
     let dir = TestDir::new(name);
     let acdd = start(&dir);
     let alice_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -93,7 +99,7 @@ fn bridged_call(name: &str) -> Call {
         &dir.0,
         &acdd,
         "alice",
-        "operator_answer_media",
+        scenario,
         &["-key", "rtp_port", &alice_port, "-trace_msg"],
     );
     let (caller_socket, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930444444");
@@ -262,6 +268,36 @@ fn a_whispering_supervisor_is_heard_by_the_operator_only_and_leaving_restores_th
         value(&metrics, "acdd_supervisions_total", &[("mode", "whisper")]),
         Some(1.0)
     );
+}
+
+#[test]
+fn a_whisper_goes_on_after_the_operator_holds_and_resumes() {
+    let call = bridged_call_with("sup-hold", "operator_hold_media");
+    let (carol, carol_socket, carol_port) = carol_joins(&call.dir.0, &call.acdd, "supervisor", "*82101");
+    // alice holds 2 s after answering and resumes 300 ms later.
+    assert!(
+        call.acdd
+            .wait_for_log(&["holds or resumes", "holds=false"], Duration::from_secs(6)),
+        "{}",
+        call.acdd.log_text()
+    );
+    let parties = call.parties_with(&carol_socket, carol_port);
+    let heard = talk(&parties, 0, 40);
+    let counts = (
+        frames_of(&heard[0], through(ANSWERED)),
+        frames_of(&heard[1], mix(&[SAID, WHISPERED])),
+    );
+    assert!(
+        counts.0 >= 30 && counts.1 >= 25,
+        "after the resume, of 40 frames: the caller heard alice {}, alice heard caller + carol {}\n{}",
+        counts.0,
+        counts.1,
+        call.acdd.log_text()
+    );
+    assert_succeeded("caller", &call.caller.wait_with_output().unwrap(), &call.acdd);
+    assert_succeeded("carol", &carol.wait_with_output().unwrap(), &call.acdd);
+    let (ok, output) = call.alice.finish();
+    assert!(ok, "{output}");
 }
 
 #[test]

@@ -116,6 +116,8 @@ pub(crate) struct Call {
     pub recorded: bool,
     /// The queue of the call's latest assignment.
     pub queue: Option<std::sync::Arc<str>>,
+    /// A supervisor's third leg in the call (`supervision.rs`).
+    pub supervisor: Option<super::supervision::ThirdLeg>,
 }
 
 #[derive(Default)]

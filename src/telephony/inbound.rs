@@ -149,6 +149,7 @@ impl Telephony {
                 on_hold: None,
                 recorded: false,
                 queue: None,
+                supervisor: None,
             },
         );
         true

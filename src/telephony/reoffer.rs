@@ -49,7 +49,14 @@ fn follow_hold(ctx: &ChannelContext, call: &mut Call, leg: LegId) {
     let result = match (holds, hold_music(ctx, &call.number)) {
         (true, Some(music)) => call.media.play(call.caller, PlaySource::Music(music)).map(drop),
         (true, None) => Ok(()),
-        (false, _) => call.media.bridge(call.caller, leg),
+        (false, _) => call
+            .media
+            .bridge(call.caller, leg)
+            .and_then(|()| match call.supervisor {
+                // A supervisor whispering or joined is heard again.
+                Some(third) if third.operator_leg == leg => super::supervision::mix(call, third),
+                _ => Ok(()),
+            }),
     };
     match result {
         Ok(()) => tracing::info!(number = %call.number, holds, "the caller's counterpart holds or resumes"),

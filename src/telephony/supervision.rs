@@ -13,9 +13,9 @@
 use std::collections::HashMap;
 
 use super::Telephony;
-use super::call::Phase;
+use super::call::{Call, Phase};
 use crate::engine::{Event, OperatorId};
-use crate::media::LegId;
+use crate::media::{LegId, MediaError};
 use crate::sip::{CallCommand, IncomingCall};
 
 /// How a supervisor takes part.
@@ -51,14 +51,37 @@ pub(crate) fn supervision_code(number: &str) -> Option<(Mode, &str)> {
     (!extension.is_empty()).then_some((mode, extension))
 }
 
+/// What the call's media session needs to know of a supervisor: their
+/// leg, the operator's, and how they take part.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ThirdLeg {
+    pub leg: LegId,
+    pub operator_leg: LegId,
+    pub mode: Mode,
+}
+
+/// Sets what each leg of a supervised call hears: the supervisor hears
+/// caller and operator; whispering, the operator hears caller and
+/// supervisor; joined, the caller hears operator and supervisor too. Again
+/// after the operator resumed from hold (which bridged the two plainly).
+pub(crate) fn mix(call: &mut Call, third: ThirdLeg) -> Result<(), MediaError> {
+    let caller = call.caller;
+    call.media.mix(third.leg, &[caller, third.operator_leg])?;
+    if third.mode != Mode::Listen {
+        call.media.mix(third.operator_leg, &[caller, third.leg])?;
+    }
+    if third.mode == Mode::Join {
+        call.media.mix(caller, &[third.operator_leg, third.leg])?;
+    }
+    Ok(())
+}
+
 /// A supervisor's leg in a call.
 pub(crate) struct Supervision {
     /// The supervised call's Call-ID.
     call_id: String,
     supervisor: OperatorId,
-    leg: LegId,
-    operator_leg: LegId,
-    mode: Mode,
+    third: ThirdLeg,
 }
 
 #[derive(Default)]
@@ -71,7 +94,7 @@ impl Supervisions {
     /// The supervisor's leg, if `call_id` is a supervisor's call.
     pub fn leg_of(&self, call_id: &str) -> Option<(String, LegId)> {
         let supervision = self.by_supervisor.get(call_id)?;
-        Some((supervision.call_id.clone(), supervision.leg))
+        Some((supervision.call_id.clone(), supervision.third.leg))
     }
 }
 
@@ -139,22 +162,21 @@ impl Telephony {
         let kept = self.calls.get_mut(&call_id).ok_or(404u16)?;
         let caller = kept.caller;
         let joined = kept.media.add_leg().and_then(|leg| {
+            let third = ThirdLeg {
+                leg,
+                operator_leg,
+                mode,
+            };
             let sdp = kept
                 .media
                 .set_remote(leg, &call.body)
                 .and_then(|()| kept.media.local_sdp(leg))
-                .and_then(|sdp| {
-                    kept.media.mix(leg, &[caller, operator_leg])?;
-                    if mode != Mode::Listen {
-                        kept.media.mix(operator_leg, &[caller, leg])?;
-                    }
-                    if mode == Mode::Join {
-                        kept.media.mix(caller, &[operator_leg, leg])?;
-                    }
-                    Ok(sdp)
-                });
+                .and_then(|sdp| mix(kept, third).map(|()| sdp));
             match sdp {
-                Ok(sdp) => Ok((leg, sdp)),
+                Ok(sdp) => {
+                    kept.supervisor = Some(third);
+                    Ok((third, sdp))
+                }
                 Err(error) => {
                     let _ = kept.media.release_leg(leg);
                     let _ = kept.media.bridge(caller, operator_leg);
@@ -162,7 +184,7 @@ impl Telephony {
                 }
             }
         });
-        let (leg, sdp) = joined.map_err(|error| {
+        let (third, sdp) = joined.map_err(|error| {
             tracing::warn!(%call_id, %error, "supervisor's leg cannot join");
             error.sip_status()
         })?;
@@ -182,9 +204,7 @@ impl Telephony {
             Supervision {
                 call_id,
                 supervisor: supervisor_id,
-                leg,
-                operator_leg,
-                mode,
+                third,
             },
         );
         Ok(())
@@ -205,14 +225,15 @@ impl Telephony {
             .picker_of(&supervision.call_id)
             .and_then(|p| self.pickups.picker_leg(&p));
         if let Some(call) = self.calls.get_mut(&supervision.call_id) {
-            let _ = call.media.release_leg(supervision.leg);
+            call.supervisor = None;
+            let _ = call.media.release_leg(supervision.third.leg);
             let still_bridged = match call.phase {
                 Phase::Bridged(offer) => call.legs.get(&offer).map(|leg| leg.media),
                 Phase::PickedUp => picker_leg,
                 _ => None,
-            } == Some(supervision.operator_leg);
-            if supervision.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
-                let _ = call.media.bridge(call.caller, supervision.operator_leg);
+            } == Some(supervision.third.operator_leg);
+            if supervision.third.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
+                let _ = call.media.bridge(call.caller, supervision.third.operator_leg);
             }
         }
         tracing::info!(call_id = %supervision.call_id, "supervisor left the call");
@@ -236,7 +257,8 @@ impl Telephony {
                     in_use: false,
                 });
                 if let Some(call) = self.calls.get_mut(call_id) {
-                    let _ = call.media.release_leg(supervision.leg);
+                    call.supervisor = None;
+                    let _ = call.media.release_leg(supervision.third.leg);
                 }
             }
             tracing::info!(%call_id, "supervised call over: hanging up the supervisor");
