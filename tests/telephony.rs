@@ -1600,3 +1600,53 @@ fn under_a_low_open_files_limit_fewer_rtp_pairs_stay_open_and_calls_go_on() {
     );
     assert_eq!(calls, Some(1.0), "the call was answered and bridged");
 }
+
+#[test]
+fn a_call_recording_cut_off_by_a_kill_is_repaired_and_linked_after_the_restart() {
+    let dir = TestDir::new("tel-record-kill");
+    let taped = "[[queues]]\nname = \"taped\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\n\
+                 check_availability = false\nrecord_calls = true\n\n[[routes.phone]]\nnumber = \"+4930777666\"\n\
+                 queue = \"taped\"\n\n[admin]\ntoken = \"taped-admin-token\"\n";
+    let mut acdd = start_in(&dir, format!("{HOTLINE}\n{taped}"), true);
+    let _alice = echoing_alice(&dir.0, &acdd);
+    let (media, _caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930777666");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    assert!(acdd.wait_for_log(&["recording the call"], Duration::from_secs(10)));
+    // A second and a half of speech, then the daemon dies mid-call.
+    for sequence in 0..75u16 {
+        media
+            .send_to(&pcmu_packet(sequence, 0x20), ("127.0.0.1", port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let part = dir.0.join("data/recordings/r1.wav.part");
+    assert!(part.exists(), "the recording is unfinished while the call goes on");
+    acdd.kill_and_restart();
+    assert!(
+        acdd.wait_for_log(
+            &["unfinished call recording recovered", "request=1", "stored=true"],
+            Duration::from_secs(10)
+        ),
+        "{}",
+        acdd.log_text()
+    );
+    assert!(!part.exists());
+    let (status, head, wav) = acdd.api_bytes("GET", "/api/v1/recordings/1", "taped-admin-token", "");
+    assert_eq!(status, 200, "{head}");
+    // A readable WAV whose sizes match the file, holding most of the speech
+    // (what sat in the writer's buffer when the kill came is lost).
+    let data_at = wav.windows(4).position(|w| w == b"data").expect("a data chunk") + 8;
+    let data = u32::from_le_bytes(wav[data_at - 4..data_at].try_into().unwrap()) as usize;
+    assert_eq!(
+        u32::from_le_bytes(wav[4..8].try_into().unwrap()) as usize,
+        wav.len() - 8
+    );
+    assert_eq!(data, wav.len() - data_at);
+    let frames = data / 4;
+    assert!(
+        (4_000..=14_000).contains(&frames),
+        "{frames} stereo frames kept of 12,000 spoken"
+    );
+    let (_, card) = acdd.api("GET", "/api/v1/customers?phone=%2B4930555000", "taped-admin-token", "");
+    assert!(card.contains("data/recordings/r1.wav"), "{card}");
+}

@@ -100,6 +100,11 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             move || media.publish_metrics()
         });
         crate::telephony::spawn(ctx.clone(), sip.call_control(), media, call_inputs);
+        let recordings = config.load().storage.recordings_dir();
+        let recovered = crate::telephony::recording::recover(&recordings, &*store).await;
+        if recovered > 0 {
+            tracing::info!(recovered, "unfinished call recordings recovered");
+        }
     }
     // Operators are as they were before the restart, before any request is offered.
     let statuses = operator_status::restore(&*store, &handle)

@@ -159,6 +159,61 @@ impl CallRecorder {
     }
 }
 
+/// Makes a WAV file whose writer never closed it (the daemon was killed)
+/// readable: its RIFF and data sizes say what the file holds, cut to whole
+/// frames. Returns the length of the audio. Files that are not a WAV this
+/// module wrote are refused.
+pub fn repair_wav(path: &Path) -> Result<Duration, MediaError> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let failed = |reason: String| MediaError::Record {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| failed(e.to_string()))?;
+    let length = file.metadata().map_err(|e| failed(e.to_string()))?.len();
+    let mut head = [0u8; 512];
+    let read = file.read(&mut head).map_err(|e| failed(e.to_string()))?;
+    let head = &head[..read];
+    if head.len() < 12 || &head[..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Err(failed("not a WAV file".into()));
+    }
+    let (mut at, mut frame_bytes, mut rate) = (12usize, None, 0u32);
+    let data_at = loop {
+        let Some(chunk) = head.get(at..at + 8) else {
+            return Err(failed("no data chunk in the first 512 bytes".into()));
+        };
+        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
+        match &chunk[..4] {
+            b"data" => break at + 8,
+            b"fmt " if head.len() >= at + 24 => {
+                let channels = u16::from_le_bytes([head[at + 10], head[at + 11]]);
+                rate = u32::from_le_bytes([head[at + 12], head[at + 13], head[at + 14], head[at + 15]]);
+                let bits = u16::from_le_bytes([head[at + 22], head[at + 23]]);
+                frame_bytes = Some(u64::from(channels) * u64::from(bits / 8));
+            }
+            _ => {}
+        }
+        at += 8 + size + size % 2;
+    };
+    let frame_bytes = frame_bytes
+        .filter(|b| *b > 0 && rate > 0)
+        .ok_or_else(|| failed("no usable fmt chunk".into()))?;
+    let data = length.saturating_sub(data_at as u64) / frame_bytes * frame_bytes;
+    let riff = u32::try_from(data_at as u64 - 8 + data).map_err(|_| failed("too long for a WAV file".into()))?;
+    file.set_len(data_at as u64 + data).map_err(|e| failed(e.to_string()))?;
+    for (offset, value) in [(4, riff), (data_at as u64 - 4, data as u32)] {
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.write_all(&value.to_le_bytes()))
+            .map_err(|e| failed(e.to_string()))?;
+    }
+    file.sync_all().map_err(|e| failed(e.to_string()))?;
+    Ok(Duration::from_micros(data / frame_bytes * 1_000_000 / u64::from(rate)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +334,29 @@ mod tests {
         assert_eq!(recording.duration, Duration::from_millis(500));
         let (_, frames) = frames(&recording.path);
         assert!(frames.iter().all(|f| f[0] == decoded(1000)));
+    }
+
+    #[test]
+    fn a_recording_cut_off_by_a_crash_is_repaired_to_what_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = recorder(dir.path(), Duration::from_secs(60));
+        stream(&mut r, Side::Said, 1000, 0, 100, 0);
+        let path = r.finish().unwrap().path;
+        // As a killed daemon leaves it: sizes of an empty file, and half a
+        // frame written at the end.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let data_at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+        bytes[4..8].copy_from_slice(&36u32.to_le_bytes());
+        bytes[data_at - 4..data_at].copy_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&[1, 2]);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(repair_wav(&path).unwrap(), Duration::from_millis(2000));
+        let (spec, frames) = frames(&path);
+        assert_eq!((spec.channels, frames.len()), (2, 16_000));
+        assert!(frames.iter().all(|f| f[0] == decoded(1000)));
+        let garbage = dir.path().join("garbage.wav");
+        std::fs::write(&garbage, b"not a wav at all").unwrap();
+        assert!(repair_wav(&garbage).is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ mod stats;
 mod task;
 mod tone;
 
-pub use call_recording::{CallRecorder, Side};
+pub use call_recording::{CallRecorder, Side, repair_wav};
 pub use codec::{FRAME_SAMPLES, Format, G711, G711_RATE};
 pub use error::MediaError;
 pub use latch::{Latch, PROBATION};

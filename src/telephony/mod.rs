@@ -24,7 +24,7 @@ mod internal;
 mod missed;
 mod outside;
 mod pickup;
-mod recording;
+pub mod recording;
 mod reoffer;
 mod ring;
 mod supervision;

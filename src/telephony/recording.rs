@@ -5,17 +5,63 @@
 //! `<[storage] recordings_dir>/r<request>.wav` (named `….wav.part` until
 //! the call ends, so nobody serves half a file). The finished file is
 //! linked to the customer's history (`Store::attach_recording`) and served
-//! by `GET /api/v1/recordings/{request}`.
+//! by `GET /api/v1/recordings/{request}`. A recording the daemon could not
+//! finish (it was stopped or killed mid-call) is repaired, renamed and
+//! linked when it starts again (`recover`).
 
+use std::path::Path;
 use std::time::Duration;
 
 use super::Telephony;
-use crate::crm::now_millis;
+use crate::crm::{Store, now_millis};
 use crate::engine::{QueueId, RequestId};
 
 /// The longest recording of one call; a call going on longer is not
 /// recorded past this.
 const MAX_LENGTH: Duration = Duration::from_secs(8 * 3600);
+
+/// Finishes what recordings a previous run left as `r<request>.wav.part`:
+/// sizes repaired to what the file holds (`media::repair_wav`), renamed,
+/// linked in the customer's history. Returns how many.
+pub async fn recover(directory: &Path, store: &dyn Store) -> usize {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return 0;
+    };
+    let mut recovered = 0;
+    for entry in entries.flatten() {
+        let part = entry.path();
+        let Some(request) = part
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix('r')?.strip_suffix(".wav.part")?.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let path = directory.join(format!("r{request}.wav"));
+        let repaired = crate::media::repair_wav(&part)
+            .map_err(|e| e.to_string())
+            .and_then(|length| {
+                std::fs::rename(&part, &path)
+                    .map(|()| length)
+                    .map_err(|e| e.to_string())
+            });
+        match repaired {
+            Ok(length) => {
+                let link = format!("file://{}", path.display());
+                let stored = store.attach_recording(request, link, now_millis()).await;
+                tracing::info!(
+                    request,
+                    seconds = length.as_secs_f64(),
+                    stored = stored.is_ok(),
+                    "unfinished call recording recovered"
+                );
+                recovered += 1;
+            }
+            Err(error) => tracing::warn!(file = %part.display(), %error, "unfinished call recording left as it is"),
+        }
+    }
+    recovered
+}
 
 impl Telephony {
     /// Starts recording the request's call if `queue` records calls and the

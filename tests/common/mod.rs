@@ -184,6 +184,19 @@ impl Acdd {
     /// Starts acdd again on an existing configuration (after `stop`).
     pub fn restart(&mut self) {
         self.stop();
+        self.start_again();
+    }
+
+    /// `kill -9`, then start again on the same configuration and storage.
+    pub fn kill_and_restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.start_again();
+    }
+
+    fn start_again(&mut self) {
         let mut again = Acdd::run(self.config.clone(), self.udp, self.open_files);
         again.tls = self.tls;
         again.http = self.http;
