@@ -1601,13 +1601,15 @@ fn under_a_low_open_files_limit_fewer_rtp_pairs_stay_open_and_calls_go_on() {
     assert_eq!(calls, Some(1.0), "the call was answered and bridged");
 }
 
+/// A queue that records its calls (+4930777666, alice), and the admin token.
+const TAPED: &str = "[[queues]]\nname = \"taped\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\n\
+                     check_availability = false\nrecord_calls = true\n\n[[routes.phone]]\nnumber = \"+4930777666\"\n\
+                     queue = \"taped\"\n\n[admin]\ntoken = \"taped-admin-token\"\n";
+
 #[test]
 fn a_call_recording_cut_off_by_a_kill_is_repaired_and_linked_after_the_restart() {
     let dir = TestDir::new("tel-record-kill");
-    let taped = "[[queues]]\nname = \"taped\"\nchannels = [\"phone\"]\noperators = [\"alice\"]\n\
-                 check_availability = false\nrecord_calls = true\n\n[[routes.phone]]\nnumber = \"+4930777666\"\n\
-                 queue = \"taped\"\n\n[admin]\ntoken = \"taped-admin-token\"\n";
-    let mut acdd = start_in(&dir, format!("{HOTLINE}\n{taped}"), true);
+    let mut acdd = start_in(&dir, format!("{HOTLINE}\n{TAPED}"), true);
     let _alice = echoing_alice(&dir.0, &acdd);
     let (media, _caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930777666");
     let port = wait_for_media_port(&dir.0, &acdd);
@@ -1649,4 +1651,76 @@ fn a_call_recording_cut_off_by_a_kill_is_repaired_and_linked_after_the_restart()
     );
     let (_, card) = acdd.api("GET", "/api/v1/customers?phone=%2B4930555000", "taped-admin-token", "");
     assert!(card.contains("data/recordings/r1.wav"), "{card}");
+}
+
+#[test]
+fn an_operator_pauses_the_recording_while_the_customer_gives_card_details() {
+    let dir = TestDir::new("tel-record-pause");
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{TAPED}"), true);
+    let alice = echoing_alice(&dir.0, &acdd);
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930777666");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    assert!(acdd.wait_for_log(&["recording the call"], Duration::from_secs(10)));
+    let speak = |from: u16| {
+        for sequence in from..from + 30 {
+            media
+                .send_to(&pcmu_packet(sequence, 0x20), ("127.0.0.1", port))
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let operator = |what: &str| {
+        acdd.api(
+            "POST",
+            &format!("/api/v1/operators/me/recording/{what}"),
+            "alice-operator-api-token",
+            "",
+        )
+    };
+    // 0.6 s kept, 0.6 s paused, 0.6 s kept.
+    speak(0);
+    let (status, body) = operator("pause");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""recording":"paused""#), "{body}");
+    speak(30);
+    assert_eq!(operator("resume").0, 200);
+    speak(60);
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(alice, &acdd);
+    assert!(
+        acdd.wait_for_log(&["call recorded"], Duration::from_secs(10)),
+        "{}",
+        acdd.log_text()
+    );
+    // The call is over: nothing to pause.
+    let (status, body) = operator("pause");
+    assert_eq!(status, 404, "{body}");
+    let wav = std::fs::read(dir.0.join("data/recordings/r1.wav")).unwrap();
+    let data_at = wav.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let speech = {
+        let mut pcm = Vec::new();
+        acdd::media::G711::Ulaw.decode(&[0x20], &mut pcm);
+        pcm[0]
+    };
+    // The caller's channel, in 20 ms blocks: spoken or silent.
+    let left: Vec<i16> = wav[data_at..]
+        .chunks_exact(4)
+        .map(|f| i16::from_le_bytes([f[0], f[1]]))
+        .collect();
+    let spoken: Vec<bool> = left
+        .chunks(160)
+        .map(|b| b.iter().filter(|s| **s == speech).count() > 80)
+        .collect();
+    let first = spoken.iter().position(|s| *s).expect("speech");
+    let last = spoken.iter().rposition(|s| *s).unwrap();
+    let kept = spoken.iter().filter(|s| **s).count();
+    let longest_gap = spoken[first..=last]
+        .split(|s| *s)
+        .map(|gap| gap.len())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        (50..=66).contains(&kept) && longest_gap >= 22,
+        "{kept} blocks of speech kept (60 spoken outside the pause), longest silence inside {longest_gap} blocks (30 paused)"
+    );
 }

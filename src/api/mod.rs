@@ -39,6 +39,8 @@ pub struct ApiState {
     pub http: reqwest::Client,
     /// Prometheus exposition for `/metrics`.
     pub metrics: crate::metrics::Exporter,
+    /// The telephony task, when SIP is on.
+    pub telephony: Option<crate::telephony::TelephonyHandle>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -63,6 +65,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/leads/{id}", get(admin::lead))
         .route("/api/v1/recordings/{request}", get(recordings::call))
         .route("/api/v1/voicemail/{request}", get(recordings::voicemail))
+        .route("/api/v1/operators/me/recording/pause", post(recordings::pause))
+        .route("/api/v1/operators/me/recording/resume", post(recordings::resume))
         .route("/api/v1/callbacks", get(callbacks::list))
         .route("/api/v1/callbacks/{id}/done", post(callbacks::done))
         .route("/api/v1/reload", post(admin::reload))

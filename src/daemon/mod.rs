@@ -62,6 +62,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     // Calls reaching SIP before the telephony task starts wait in its channel.
     let (seam, call_inputs) = crate::telephony::seam(Default::default());
+    let telephony = seam.handle();
     let seam = std::sync::Mutex::new(seam);
     let calls: crate::sip::service::CallsFactory = std::sync::Arc::new(move |settings| {
         let seam = seam.lock().unwrap_or_else(|e| e.into_inner());
@@ -135,6 +136,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             reloaded: reloaded.clone(),
             http: reqwest::Client::new(),
             metrics: exporter,
+            telephony: sip.is_some().then_some(telephony),
         };
         tokio::spawn(async move {
             if let Err(error) = crate::api::serve(listener, state).await {

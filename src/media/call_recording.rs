@@ -52,6 +52,9 @@ pub struct CallRecorder {
     next: [u64; 2],
     scratch: Vec<i16>,
     failed: Option<String>,
+    /// Paused (e.g. while the customer gives card details): packets are
+    /// not kept, the time passes as silence.
+    paused: bool,
 }
 
 impl std::fmt::Debug for CallRecorder {
@@ -81,12 +84,18 @@ impl CallRecorder {
             next: [0; 2],
             scratch: Vec::with_capacity(320),
             failed: None,
+            paused: false,
         })
     }
 
     /// Sets when the recording starts, on the clock `on_audio` is given.
     pub fn start_at(&mut self, origin_us: u64) {
         self.origin_us = origin_us;
+    }
+
+    /// Pauses or resumes the recording; a pause is silence in the file.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
     }
 
     /// Whether the recording has reached its maximum length (or its file
@@ -98,7 +107,7 @@ impl CallRecorder {
     /// One packet of `side` at `at_us`: its payload in the recorded leg's
     /// G.711 when `pt` is the leg's audio type (other types are skipped).
     pub fn on_audio(&mut self, side: Side, at_us: u64, pt: u8, payload: &[u8]) {
-        if pt != self.pt || self.is_done() {
+        if pt != self.pt || self.is_done() || self.paused {
             return;
         }
         let now = at_us.saturating_sub(self.origin_us) * u64::from(G711_RATE) / 1_000_000;
@@ -334,6 +343,26 @@ mod tests {
         assert_eq!(recording.duration, Duration::from_millis(500));
         let (_, frames) = frames(&recording.path);
         assert!(frames.iter().all(|f| f[0] == decoded(1000)));
+    }
+
+    #[test]
+    fn a_paused_recording_keeps_time_with_silence() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = recorder(dir.path(), Duration::from_secs(60));
+        stream(&mut r, Side::Said, 1000, 0, 25, 0);
+        r.set_paused(true);
+        stream(&mut r, Side::Said, 1000, 500, 25, 0);
+        r.set_paused(false);
+        stream(&mut r, Side::Said, 1000, 1000, 25, 0);
+        let (_, frames) = frames(&r.finish().unwrap().path);
+        assert_eq!(frames.len(), 12_000);
+        assert!(frames[4000..8000].iter().all(|f| f[0] == 0), "the pause is silence");
+        assert!(
+            frames[..4000]
+                .iter()
+                .chain(&frames[8000..])
+                .all(|f| f[0] == decoded(1000))
+        );
     }
 
     #[test]

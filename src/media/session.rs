@@ -412,6 +412,13 @@ impl MediaSession {
         Ok(receiver)
     }
 
+    /// Pauses or resumes the leg's call recording (`record_call`); the
+    /// pause is silence in the file.
+    pub fn pause_call_recording(&self, leg: LegId, paused: bool) -> Result<(), MediaError> {
+        self.leg(leg)?;
+        self.send(Command::PauseCallRecording { id: leg, paused })
+    }
+
     /// The keys the leg's peer presses from now on (RFC 4733
     /// telephone-events; a leg without telephone-event sends none).
     pub fn watch_keys(&self, leg: LegId) -> Result<mpsc::UnboundedReceiver<char>, MediaError> {

@@ -95,6 +95,11 @@ pub(crate) enum Command {
         recorder: CallRecorder,
         done: oneshot::Sender<Result<Recording, MediaError>>,
     },
+    /// Pause or resume the leg's call recording.
+    PauseCallRecording {
+        id: LegId,
+        paused: bool,
+    },
     /// Report the keys the leg's peer presses (telephone-events).
     WatchKeys {
         id: LegId,
@@ -433,6 +438,11 @@ impl Task {
                     let _ = done.send(recorder.finish());
                 }
             },
+            Command::PauseCallRecording { id, paused } => {
+                if let Some(active) = self.index(id).and_then(|i| self.legs[i].call_recording.as_mut()) {
+                    active.recorder.set_paused(paused);
+                }
+            }
             Command::WatchKeys { id, keys } => {
                 if let Some(index) = self.index(id) {
                     self.legs[index].keys = Some(DigitWatch::new(keys));

@@ -207,7 +207,8 @@ impl Telephony {
             | Input::WorkdayCode { .. }
             | Input::Confirmed(_)
             | Input::WaitingAnnouncement(_)
-            | Input::Key { .. } => {}
+            | Input::Key { .. }
+            | Input::PauseRecording { .. } => {}
         }
     }
 

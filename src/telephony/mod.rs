@@ -71,6 +71,13 @@ pub enum Input {
     WaitingAnnouncement(String),
     /// The waiting caller of this call pressed a key (`callback_key.rs`).
     Key { call_id: String, key: char },
+    /// Pause or resume the recording of the call `operator` is talking in
+    /// (`recording.rs`); the reply says whether there was one.
+    PauseRecording {
+        operator: String,
+        paused: bool,
+        reply: tokio::sync::oneshot::Sender<bool>,
+    },
     /// An operator dialled something else: a colleague's extension
     /// (`internal.rs`), or nothing acdd carries.
     OperatorCall { call: IncomingCall, operator: String },
@@ -153,6 +160,35 @@ impl Seam {
             routed,
             inputs: self.inputs.clone(),
         }
+    }
+}
+
+impl Seam {
+    /// What the API uses to reach the telephony task.
+    pub fn handle(&self) -> TelephonyHandle {
+        TelephonyHandle {
+            inputs: self.inputs.clone(),
+        }
+    }
+}
+
+/// Requests from outside SIP (the API) to the telephony task.
+#[derive(Clone)]
+pub struct TelephonyHandle {
+    inputs: mpsc::UnboundedSender<Input>,
+}
+
+impl TelephonyHandle {
+    /// Pauses or resumes the recording of `operator`'s call; false if they
+    /// are in no recorded call (or telephony has stopped).
+    pub async fn pause_recording(&self, operator: &str, paused: bool) -> bool {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let input = Input::PauseRecording {
+            operator: operator.to_string(),
+            paused,
+            reply,
+        };
+        self.inputs.send(input).is_ok() && answer.await.unwrap_or(false)
     }
 }
 
@@ -270,6 +306,14 @@ impl Telephony {
             Input::Confirmed(call_id) => self.confirmed(&call_id),
             Input::WaitingAnnouncement(call_id) => self.waiting_announcement_due(&call_id),
             Input::Key { call_id, key } => self.key_pressed(&call_id, key),
+            Input::PauseRecording {
+                operator,
+                paused,
+                reply,
+            } => {
+                let done = self.pause_recording(operator, paused).await;
+                let _ = reply.send(done);
+            }
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),
             Input::Update(call_id, CallUpdate::Referred { refer_to, referred_by }) => {
@@ -305,6 +349,22 @@ impl Telephony {
             .query(move |e| (e.operator_id(&first), second.and_then(|n| e.operator_id(&n))))
             .await
             .unwrap_or_default()
+    }
+
+    /// The call `operator` is talking in (answered when acdd rang them, or
+    /// picked up) and their media leg in it.
+    fn call_of_operator(&self, operator: OperatorId) -> Option<(String, crate::media::LegId)> {
+        self.calls
+            .iter()
+            .find_map(|(call_id, c)| match c.phase {
+                call::Phase::Bridged(offer) => c
+                    .legs
+                    .get(&offer)
+                    .filter(|leg| leg.operator == operator)
+                    .map(|leg| (call_id.to_string(), leg.media)),
+                _ => None,
+            })
+            .or_else(|| self.pickups.picked_by_operator(operator))
     }
 
     /// The request's call is assigned in `queue` now; a supervisor of its

@@ -64,6 +64,30 @@ pub async fn recover(directory: &Path, store: &dyn Store) -> usize {
 }
 
 impl Telephony {
+    /// Pauses or resumes the recording of the call `operator` is talking in
+    /// (answered or picked up); false if they are in no recorded call.
+    pub(super) async fn pause_recording(&mut self, operator: String, paused: bool) -> bool {
+        let Some(id) = self.operator_ids(operator.clone(), None).await.0 else {
+            return false;
+        };
+        let Some((call_id, _)) = self.call_of_operator(id) else {
+            return false;
+        };
+        let Some(call) = self.calls.get_mut(&call_id).filter(|c| c.recorded) else {
+            return false;
+        };
+        match call.media.pause_call_recording(call.caller, paused) {
+            Ok(()) => {
+                tracing::info!(%call_id, %operator, paused, "call recording paused or resumed");
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%call_id, %error, "call recording not paused or resumed");
+                false
+            }
+        }
+    }
+
     /// Starts recording the request's call if `queue` records calls and the
     /// call is not recorded yet (a transfer keeps the first recording).
     pub(super) fn record_if_wanted(&mut self, request: RequestId, queue: QueueId) {

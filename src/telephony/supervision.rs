@@ -132,19 +132,7 @@ impl Telephony {
         operator: OperatorId,
         mode: Mode,
     ) -> Result<(), u16> {
-        let (call_id, operator_leg) = self
-            .calls
-            .iter()
-            .find_map(|(call_id, c)| match c.phase {
-                Phase::Bridged(offer) => c
-                    .legs
-                    .get(&offer)
-                    .filter(|leg| leg.operator == operator)
-                    .map(|leg| (call_id.to_string(), leg.media)),
-                _ => None,
-            })
-            .or_else(|| self.pickups.picked_by_operator(operator))
-            .ok_or(404u16)?;
+        let (call_id, operator_leg) = self.call_of_operator(operator).ok_or(404u16)?;
         if self.supervisions.by_supervisor.values().any(|s| s.call_id == call_id) {
             return Err(486);
         }
