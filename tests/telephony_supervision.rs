@@ -20,6 +20,9 @@ use common::sipp_calls::{assert_succeeded, dial_as_with, media_caller, spawn_dia
 use common::{Acdd, Setup, TestDir};
 
 const CONFIG: &str = r#"
+[admin]
+token = "supervision-admin-token"
+
 [[trunks]]
 name = "carrier"
 sources = ["127.0.0.1/32"]
@@ -232,6 +235,32 @@ fn frames_of(frames: &[Vec<i16>], sample: i16) -> usize {
 fn a_whispering_supervisor_is_heard_by_the_operator_only_and_leaving_restores_the_bridge() {
     let call = bridged_call("sup-whisper");
     let (carol, carol_socket, carol_port) = carol_joins(&call.dir.0, &call.acdd, "supervisor_leaves", "*82101");
+    // The wallboard shows the call, who talks in it and who whispers.
+    let (status, body) = call.acdd.api("GET", "/api/v1/calls", "supervision-admin-token", "");
+    assert_eq!(status, 200, "{body}");
+    let calls: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let calls = calls["calls"].as_array().expect("a list of calls");
+    assert_eq!(calls.len(), 1, "{body}");
+    let shown = &calls[0];
+    assert_eq!(
+        (
+            &shown["phase"],
+            &shown["queue"],
+            &shown["operator"],
+            &shown["supervisor"],
+            &shown["supervision"],
+            &shown["caller"]
+        ),
+        (
+            &serde_json::json!("bridged"),
+            &serde_json::json!("desk"),
+            &serde_json::json!("alice"),
+            &serde_json::json!("carol"),
+            &serde_json::json!("whisper"),
+            &serde_json::json!("+4930555000")
+        ),
+        "{body}"
+    );
     let parties = call.parties_with(&carol_socket, carol_port);
     let heard = talk(&parties, 0, 40);
     let counts = (

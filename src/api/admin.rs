@@ -135,6 +135,15 @@ pub async fn customer(
     Ok(Json(json!(card)))
 }
 
+/// `GET /api/v1/calls`: every phone call now (empty without SIP).
+pub async fn calls(State(state): State<ApiState>, _: AdminAuth) -> Json<Value> {
+    let calls = match &state.telephony {
+        Some(telephony) => telephony.calls().await,
+        None => Vec::new(),
+    };
+    Json(json!({ "calls": calls }))
+}
+
 /// `GET /api/v1/leads/{id}`.
 pub async fn lead(State(state): State<ApiState>, _: AdminAuth, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     let lead = state

@@ -65,6 +65,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/leads/{id}", get(admin::lead))
         .route("/api/v1/recordings/{request}", get(recordings::call))
         .route("/api/v1/voicemail/{request}", get(recordings::voicemail))
+        .route("/api/v1/calls", get(admin::calls))
         .route("/api/v1/operators/me/recording/pause", post(recordings::pause))
         .route("/api/v1/operators/me/recording/resume", post(recordings::resume))
         .route("/api/v1/callbacks", get(callbacks::list))

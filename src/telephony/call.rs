@@ -118,6 +118,8 @@ pub(crate) struct Call {
     pub queue: Option<std::sync::Arc<str>>,
     /// A supervisor's third leg in the call (`supervision.rs`).
     pub supervisor: Option<super::supervision::ThirdLeg>,
+    /// When the call came in (milliseconds since the epoch).
+    pub started_at: crate::crm::Millis,
 }
 
 #[derive(Default)]

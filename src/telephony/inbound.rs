@@ -150,6 +150,7 @@ impl Telephony {
                 recorded: false,
                 queue: None,
                 supervisor: None,
+                started_at: crate::crm::now_millis(),
             },
         );
         true
@@ -208,7 +209,8 @@ impl Telephony {
             | Input::Confirmed(_)
             | Input::WaitingAnnouncement(_)
             | Input::Key { .. }
-            | Input::PauseRecording { .. } => {}
+            | Input::PauseRecording { .. }
+            | Input::ListCalls { .. } => {}
         }
     }
 

@@ -21,6 +21,7 @@ mod deferred;
 mod gateway;
 mod inbound;
 mod internal;
+mod listing;
 mod missed;
 mod outside;
 mod pickup;
@@ -42,6 +43,7 @@ use crate::media::MediaService;
 use crate::sip::{CallCommand, CallControl, CallUpdate, CallVerdict, Caller, IncomingCall, IncomingCalls, LegEvent};
 
 use call::Calls;
+pub use listing::CallView;
 
 /// What reaches the telephony task.
 pub enum Input {
@@ -77,6 +79,10 @@ pub enum Input {
         operator: String,
         paused: bool,
         reply: tokio::sync::oneshot::Sender<bool>,
+    },
+    /// Every call now (`listing.rs`).
+    ListCalls {
+        reply: tokio::sync::oneshot::Sender<Vec<CallView>>,
     },
     /// An operator dialled something else: a colleague's extension
     /// (`internal.rs`), or nothing acdd carries.
@@ -179,6 +185,16 @@ pub struct TelephonyHandle {
 }
 
 impl TelephonyHandle {
+    /// Every call the telephony task holds now, oldest first (empty if
+    /// telephony has stopped).
+    pub async fn calls(&self) -> Vec<CallView> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.inputs.send(Input::ListCalls { reply }).is_err() {
+            return Vec::new();
+        }
+        answer.await.unwrap_or_default()
+    }
+
     /// Pauses or resumes the recording of `operator`'s call; false if they
     /// are in no recorded call (or telephony has stopped).
     pub async fn pause_recording(&self, operator: &str, paused: bool) -> bool {
@@ -313,6 +329,9 @@ impl Telephony {
             } => {
                 let done = self.pause_recording(operator, paused).await;
                 let _ = reply.send(done);
+            }
+            Input::ListCalls { reply } => {
+                let _ = reply.send(self.list_calls());
             }
             Input::Leg(leg, event) => self.leg_event(&leg, event).await,
             Input::Update(call_id, CallUpdate::Reoffered { sdp }) => self.caller_reoffered(&call_id, &sdp),

@@ -58,6 +58,14 @@ impl Pickups {
         self.bridged.get(picker).map(|(_, leg, _)| *leg)
     }
 
+    /// Who picked up the call of `caller` (a Call-ID).
+    pub fn picker_operator(&self, caller: &str) -> Option<OperatorId> {
+        self.bridged
+            .values()
+            .find(|(c, _, _)| c.as_str() == caller)
+            .map(|(_, _, operator)| *operator)
+    }
+
     /// The call `operator` picked up (the caller's Call-ID) and their leg in it.
     pub fn picked_by_operator(&self, operator: OperatorId) -> Option<(String, LegId)> {
         self.bridged

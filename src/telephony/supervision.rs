@@ -30,7 +30,7 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Listen => "listen",
             Mode::Whisper => "whisper",
@@ -91,6 +91,14 @@ pub(crate) struct Supervisions {
 }
 
 impl Supervisions {
+    /// Who supervises the call `call_id`, and how.
+    pub fn of_call(&self, call_id: &str) -> Option<(OperatorId, Mode)> {
+        self.by_supervisor
+            .values()
+            .find(|s| s.call_id == call_id)
+            .map(|s| (s.supervisor, s.third.mode))
+    }
+
     /// The supervisor's leg, if `call_id` is a supervisor's call.
     pub fn leg_of(&self, call_id: &str) -> Option<(String, LegId)> {
         let supervision = self.by_supervisor.get(call_id)?;
