@@ -74,6 +74,36 @@ pub(crate) struct GatewayLeg {
     pub answered: bool,
 }
 
+/// How a supervisor takes part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Hears caller and operator; nobody hears them.
+    Listen,
+    /// Hears both; the operator hears them too.
+    Whisper,
+    /// A three-way call.
+    Join,
+}
+
+impl Mode {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mode::Listen => "listen",
+            Mode::Whisper => "whisper",
+            Mode::Join => "join",
+        }
+    }
+}
+
+/// A supervisor in the call (`supervision.rs`): their media leg, the
+/// operator's, and how they take part.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SupervisorLeg {
+    pub leg: LegId,
+    pub operator_leg: LegId,
+    pub mode: Mode,
+}
+
 /// One operator being rung (or talking) for a call.
 pub(crate) struct OperatorLeg {
     pub operator: OperatorId,
@@ -116,8 +146,8 @@ pub(crate) struct Call {
     pub recorded: bool,
     /// The queue of the call's latest assignment.
     pub queue: Option<std::sync::Arc<str>>,
-    /// A supervisor's third leg in the call (`supervision.rs`).
-    pub supervisor: Option<super::supervision::ThirdLeg>,
+    /// A supervisor's leg in the call (`supervision.rs`).
+    pub supervisor: Option<SupervisorLeg>,
     /// When the call came in (milliseconds since the epoch).
     pub started_at: crate::crm::Millis,
 }

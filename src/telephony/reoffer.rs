@@ -54,7 +54,9 @@ fn follow_hold(ctx: &ChannelContext, call: &mut Call, leg: LegId) {
             .bridge(call.caller, leg)
             .and_then(|()| match call.supervisor {
                 // A supervisor whispering or joined is heard again.
-                Some(third) if third.operator_leg == leg => super::supervision::mix(call, third),
+                Some(supervisor_leg) if supervisor_leg.operator_leg == leg => {
+                    super::supervision::mix(call, supervisor_leg)
+                }
                 _ => Ok(()),
             }),
     };

@@ -13,31 +13,10 @@
 use std::collections::HashMap;
 
 use super::Telephony;
-use super::call::{Call, Phase};
+use super::call::{Call, Mode, Phase, SupervisorLeg};
 use crate::engine::{Event, OperatorId};
 use crate::media::{LegId, MediaError};
 use crate::sip::{CallCommand, IncomingCall};
-
-/// How a supervisor takes part.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// Hears caller and operator; nobody hears them.
-    Listen,
-    /// Hears both; the operator hears them too.
-    Whisper,
-    /// A three-way call.
-    Join,
-}
-
-impl Mode {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Mode::Listen => "listen",
-            Mode::Whisper => "whisper",
-            Mode::Join => "join",
-        }
-    }
-}
 
 /// The mode and extension a supervision code asks for, if `number` is one.
 pub(crate) fn supervision_code(number: &str) -> Option<(Mode, &str)> {
@@ -51,27 +30,21 @@ pub(crate) fn supervision_code(number: &str) -> Option<(Mode, &str)> {
     (!extension.is_empty()).then_some((mode, extension))
 }
 
-/// What the call's media session needs to know of a supervisor: their
-/// leg, the operator's, and how they take part.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ThirdLeg {
-    pub leg: LegId,
-    pub operator_leg: LegId,
-    pub mode: Mode,
-}
-
 /// Sets what each leg of a supervised call hears: the supervisor hears
 /// caller and operator; whispering, the operator hears caller and
 /// supervisor; joined, the caller hears operator and supervisor too. Again
 /// after the operator resumed from hold (which bridged the two plainly).
-pub(crate) fn mix(call: &mut Call, third: ThirdLeg) -> Result<(), MediaError> {
+pub(crate) fn mix(call: &mut Call, supervisor_leg: SupervisorLeg) -> Result<(), MediaError> {
     let caller = call.caller;
-    call.media.mix(third.leg, &[caller, third.operator_leg])?;
-    if third.mode != Mode::Listen {
-        call.media.mix(third.operator_leg, &[caller, third.leg])?;
+    call.media
+        .mix(supervisor_leg.leg, &[caller, supervisor_leg.operator_leg])?;
+    if supervisor_leg.mode != Mode::Listen {
+        call.media
+            .mix(supervisor_leg.operator_leg, &[caller, supervisor_leg.leg])?;
     }
-    if third.mode == Mode::Join {
-        call.media.mix(caller, &[third.operator_leg, third.leg])?;
+    if supervisor_leg.mode == Mode::Join {
+        call.media
+            .mix(caller, &[supervisor_leg.operator_leg, supervisor_leg.leg])?;
     }
     Ok(())
 }
@@ -81,7 +54,7 @@ pub(crate) struct Supervision {
     /// The supervised call's Call-ID.
     call_id: String,
     supervisor: OperatorId,
-    third: ThirdLeg,
+    supervisor_leg: SupervisorLeg,
 }
 
 #[derive(Default)]
@@ -96,13 +69,13 @@ impl Supervisions {
         self.by_supervisor
             .values()
             .find(|s| s.call_id == call_id)
-            .map(|s| (s.supervisor, s.third.mode))
+            .map(|s| (s.supervisor, s.supervisor_leg.mode))
     }
 
     /// The supervisor's leg, if `call_id` is a supervisor's call.
     pub fn leg_of(&self, call_id: &str) -> Option<(String, LegId)> {
         let supervision = self.by_supervisor.get(call_id)?;
-        Some((supervision.call_id.clone(), supervision.third.leg))
+        Some((supervision.call_id.clone(), supervision.supervisor_leg.leg))
     }
 }
 
@@ -158,7 +131,7 @@ impl Telephony {
         let kept = self.calls.get_mut(&call_id).ok_or(404u16)?;
         let caller = kept.caller;
         let joined = kept.media.add_leg().and_then(|leg| {
-            let third = ThirdLeg {
+            let supervisor_leg = SupervisorLeg {
                 leg,
                 operator_leg,
                 mode,
@@ -167,11 +140,11 @@ impl Telephony {
                 .media
                 .set_remote(leg, &call.body)
                 .and_then(|()| kept.media.local_sdp(leg))
-                .and_then(|sdp| mix(kept, third).map(|()| sdp));
+                .and_then(|sdp| mix(kept, supervisor_leg).map(|()| sdp));
             match sdp {
                 Ok(sdp) => {
-                    kept.supervisor = Some(third);
-                    Ok((third, sdp))
+                    kept.supervisor = Some(supervisor_leg);
+                    Ok((supervisor_leg, sdp))
                 }
                 Err(error) => {
                     let _ = kept.media.release_leg(leg);
@@ -180,7 +153,7 @@ impl Telephony {
                 }
             }
         });
-        let (third, sdp) = joined.map_err(|error| {
+        let (supervisor_leg, sdp) = joined.map_err(|error| {
             tracing::warn!(%call_id, %error, "supervisor's leg cannot join");
             error.sip_status()
         })?;
@@ -200,7 +173,7 @@ impl Telephony {
             Supervision {
                 call_id,
                 supervisor: supervisor_id,
-                third,
+                supervisor_leg,
             },
         );
         Ok(())
@@ -222,14 +195,14 @@ impl Telephony {
             .and_then(|p| self.pickups.picker_leg(&p));
         if let Some(call) = self.calls.get_mut(&supervision.call_id) {
             call.supervisor = None;
-            let _ = call.media.release_leg(supervision.third.leg);
+            let _ = call.media.release_leg(supervision.supervisor_leg.leg);
             let still_bridged = match call.phase {
                 Phase::Bridged(offer) => call.legs.get(&offer).map(|leg| leg.media),
                 Phase::PickedUp => picker_leg,
                 _ => None,
-            } == Some(supervision.third.operator_leg);
-            if supervision.third.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
-                let _ = call.media.bridge(call.caller, supervision.third.operator_leg);
+            } == Some(supervision.supervisor_leg.operator_leg);
+            if supervision.supervisor_leg.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
+                let _ = call.media.bridge(call.caller, supervision.supervisor_leg.operator_leg);
             }
         }
         tracing::info!(call_id = %supervision.call_id, "supervisor left the call");
@@ -254,7 +227,7 @@ impl Telephony {
                 });
                 if let Some(call) = self.calls.get_mut(call_id) {
                     call.supervisor = None;
-                    let _ = call.media.release_leg(supervision.third.leg);
+                    let _ = call.media.release_leg(supervision.supervisor_leg.leg);
                 }
             }
             tracing::info!(%call_id, "supervised call over: hanging up the supervisor");
