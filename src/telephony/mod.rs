@@ -9,8 +9,10 @@
 //! gateway (`gateway.rs`), operators' own calls (`internal.rs`: to
 //! colleagues, `outside.rs`: to customers), workday
 //! codes (`workday_codes.rs`), REFER transfers (`transfer.rs`, attended ones
-//! in `attended.rs`) and re-INVITEs (`reoffer.rs`). It translates; the
-//! engine decides.
+//! in `attended.rs`), re-INVITEs (`reoffer.rs`), call recordings
+//! (`recording.rs`) and supervisors (`supervision.rs`). The API reaches it
+//! through a `TelephonyHandle` (the calls now, `listing.rs`; pausing a
+//! recording). It translates; the engine decides.
 
 mod announce;
 mod attended;
@@ -167,9 +169,7 @@ impl Seam {
             inputs: self.inputs.clone(),
         }
     }
-}
 
-impl Seam {
     /// What the API uses to reach the telephony task.
     pub fn handle(&self) -> TelephonyHandle {
         TelephonyHandle {
