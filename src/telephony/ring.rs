@@ -94,11 +94,14 @@ impl Telephony {
 
     /// The offer is off: stop ringing, or hang up a 2xx the engine refused.
     pub(super) fn withdraw(&mut self, offer: OfferId) {
-        if let Some((call_id, call)) = self.calls.by_offer(offer) {
-            release(&call_id, call, offer);
-            if let Some(request) = call.request {
-                self.handover_over(request);
-            }
+        // A call already gone dropped its legs as it went (`remove_call`):
+        // a second DropLeg here would CANCEL a ringing phone twice.
+        let Some((call_id, call)) = self.calls.by_offer(offer) else {
+            return;
+        };
+        release(&call_id, call, offer);
+        if let Some(request) = call.request {
+            self.handover_over(request);
         }
         let _ = self.control.send(CallCommand::DropLeg { leg: leg_name(offer) });
     }
