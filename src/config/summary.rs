@@ -48,10 +48,11 @@ impl Config {
             };
             let _ = writeln!(
                 s,
-                "  {} [{}] mode {mode}, {} operators, missed: {missed}",
+                "  {} [{}] mode {mode}, {} operator{}, missed: {missed}",
                 q.name.get_ref(),
                 channels.join(", "),
-                q.operators.len()
+                q.operators.len(),
+                if q.operators.len() == 1 { "" } else { "s" }
             );
         }
         let r = &self.routes;

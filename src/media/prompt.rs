@@ -15,6 +15,11 @@ use super::codec::{G711, G711_RATE};
 /// The longest file accepted: one hour.
 const MAX_SAMPLES: usize = 3600 * G711_RATE as usize;
 
+/// The largest file read: an hour of 16-bit samples and room for other
+/// chunks. A bigger file (or a device such as `/dev/zero`) is refused
+/// before it fills memory.
+const MAX_FILE_BYTES: u64 = 2 * MAX_SAMPLES as u64 + (1 << 20);
+
 /// Decoded audio, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Prompt {
@@ -27,7 +32,7 @@ impl Prompt {
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let bytes = read_bounded(path).map_err(fail)?;
         let pcm = decode_wav(&bytes).map_err(fail)?;
         Ok(Prompt { pcm: pcm.into() })
     }
@@ -44,6 +49,25 @@ impl Prompt {
     pub fn duration(&self) -> std::time::Duration {
         std::time::Duration::from_micros(self.pcm.len() as u64 * 1_000_000 / u64::from(G711_RATE))
     }
+}
+
+/// The bytes of a regular file of at most [`MAX_FILE_BYTES`]: a FIFO or a
+/// device would block or never end, so only plain files are read.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let metadata = file.metadata().map_err(|e| e.to_string())?;
+    if !metadata.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("larger than {MAX_FILE_BYTES} bytes (an hour of 8 kHz audio)"));
+    }
+    Ok(bytes)
 }
 
 /// Decodes a WAV file's bytes to 8 kHz mono PCM16.
@@ -237,5 +261,23 @@ mod tests {
         std::fs::write(&cut, b"RIFF\x10\0\0\0WAVEfmt \x10\0\0\0\x01\0").unwrap();
         let err = Prompt::load(&cut).unwrap_err().to_string();
         assert!(err.contains("truncated"), "{err}");
+    }
+
+    #[test]
+    fn devices_directories_and_huge_files_are_refused_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // /dev/zero never ends: reading it whole would fill memory.
+        let err = Prompt::load(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.contains("/dev/zero") && err.contains("not a regular file"), "{err}");
+        let err = Prompt::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("regular file") || err.contains("directory"), "{err}");
+
+        let huge = dir.path().join("huge.wav");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        let err = Prompt::load(&huge).unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
     }
 }
