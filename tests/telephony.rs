@@ -1654,6 +1654,55 @@ fn a_call_recording_cut_off_by_a_kill_is_repaired_and_linked_after_the_restart()
 }
 
 #[test]
+fn recordings_and_voicemails_past_their_keep_days_are_deleted_at_start() {
+    let dir = TestDir::new("tel-retention");
+    let day = Duration::from_secs(24 * 3600);
+    let written = |path: &Path, age: Duration| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - age).unwrap();
+    };
+    let recordings = dir.0.join("data/recordings");
+    let voicemail = dir.0.join("data/voicemail");
+    written(&recordings.join("r1.wav"), day * 31);
+    written(&recordings.join("r2.wav"), day * 29);
+    written(&voicemail.join("r3.wav"), day * 8);
+    written(&voicemail.join("r4.wav"), day * 6);
+    written(&voicemail.join("greeting.wav"), day * 400);
+    let setup = Setup {
+        storage: "recordings_keep_days = 30\nvoicemail_keep_days = 7\n".into(),
+        extra: format!("{HOTLINE}\n{TAPED}"),
+        http: true,
+        ..Setup::default()
+    };
+    let acdd = Acdd::start(&dir.0, &setup);
+    for kind in ["kind=\"call\"", "kind=\"voicemail\""] {
+        assert!(
+            acdd.wait_for_log(
+                &["expired recordings deleted", kind, "deleted=1"],
+                Duration::from_secs(10)
+            ),
+            "{}",
+            acdd.log_text()
+        );
+    }
+    let get = |path: &str| acdd.api("GET", path, "taped-admin-token", "").0;
+    assert_eq!(get("/api/v1/recordings/1"), 404, "31 days old, kept for 30");
+    assert_eq!(get("/api/v1/recordings/2"), 200);
+    assert_eq!(get("/api/v1/voicemail/3"), 404, "8 days old, kept for 7");
+    assert_eq!(get("/api/v1/voicemail/4"), 200);
+    assert!(
+        voicemail.join("greeting.wav").exists(),
+        "only files named like recordings go"
+    );
+    let scrape = metrics(&acdd);
+    for kind in ["call", "voicemail"] {
+        let deleted = value(&scrape, "acdd_recordings_deleted_total", &[("kind", kind)]);
+        assert_eq!(deleted, Some(1.0), "{kind}");
+    }
+}
+
+#[test]
 fn an_operator_pauses_the_recording_while_the_customer_gives_card_details() {
     let dir = TestDir::new("tel-record-pause");
     let acdd = start_in(&dir, format!("{HOTLINE}\n{TAPED}"), true);

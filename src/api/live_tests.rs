@@ -24,8 +24,7 @@ async fn fixture() -> Fixture {
         sqlite: dir.path().join("acdd.db"),
         postgres: None,
         event_log: dir.path().join("events.jsonl"),
-        voicemail_dir: None,
-        recordings_dir: None,
+        ..Storage::default()
     };
     let store: Arc<dyn Store> = Arc::new(SqlStore::open(&storage).await.unwrap());
     let setup = EngineSetup {

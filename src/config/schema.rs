@@ -91,6 +91,11 @@ pub struct Storage {
     /// Where recordings of conversations go (queues with `record_calls`);
     /// default `recordings/` beside `sqlite`.
     pub recordings_dir: Option<PathBuf>,
+    /// Recordings of conversations older than this many days are deleted
+    /// (looked at hourly); absent: kept until someone deletes them.
+    pub recordings_keep_days: Option<Spanned<u32>>,
+    /// The same for voicemail.
+    pub voicemail_keep_days: Option<Spanned<u32>>,
 }
 
 impl Storage {
@@ -139,6 +144,8 @@ impl Default for Storage {
             event_log: default_event_log(),
             voicemail_dir: None,
             recordings_dir: None,
+            recordings_keep_days: None,
+            voicemail_keep_days: None,
         }
     }
 }

@@ -260,6 +260,28 @@ fn the_voicemail_and_recordings_folders_default_to_beside_the_database() {
 }
 
 #[test]
+fn retention_is_off_unless_set_and_never_zero_days() {
+    let config = parse(Path::new("t"), BASE).unwrap();
+    assert!(config.storage.recordings_keep_days.is_none() && config.storage.voicemail_keep_days.is_none());
+    let config = parse(
+        Path::new("t"),
+        &format!("[storage]\nrecordings_keep_days = 90\nvoicemail_keep_days = 30\n{BASE}"),
+    )
+    .unwrap();
+    assert_eq!(
+        config.storage.recordings_keep_days.as_ref().map(|d| *d.get_ref()),
+        Some(90)
+    );
+    assert_eq!(
+        config.storage.voicemail_keep_days.as_ref().map(|d| *d.get_ref()),
+        Some(30)
+    );
+    let e = error_of(&format!("[storage]\nvoicemail_keep_days = 0\n{BASE}"));
+    assert_eq!((e.line, e.column), (2, 23), "{e}");
+    assert!(e.reason.contains("voicemail_keep_days must be at least 1"), "{e}");
+}
+
+#[test]
 fn bad_values_and_syntax() {
     let e = error_of(
         &BASE

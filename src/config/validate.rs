@@ -49,6 +49,25 @@ pub(crate) fn check(config: &Config) -> Result<(), Problem> {
     check_capacities(config)?;
     super::sip_checks::check(config)?;
     check_crm(config)?;
+    check_retention(config)?;
+    Ok(())
+}
+
+fn check_retention(config: &Config) -> Result<(), Problem> {
+    let storage = &config.storage;
+    for (key, days) in [
+        ("recordings_keep_days", &storage.recordings_keep_days),
+        ("voicemail_keep_days", &storage.voicemail_keep_days),
+    ] {
+        if let Some(days) = days
+            && *days.get_ref() == 0
+        {
+            return Err(problem(
+                days,
+                format!("{key} must be at least 1 (leave it out to keep them all)"),
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -1,11 +1,13 @@
 //! Wiring: opens storage, starts the engine task and the adapters (operators'
-//! statuses restored and kept, `operator_status.rs`), handles signals (SIGHUP
-//! reloads, SIGTERM/SIGINT stop) and shutdown.
+//! statuses restored and kept, `operator_status.rs`; old recordings deleted,
+//! `retention.rs`), handles signals (SIGHUP reloads, SIGTERM/SIGINT stop) and
+//! shutdown.
 
 pub mod engine_task;
 mod limits;
 pub mod names;
 mod operator_status;
+mod retention;
 pub mod shutdown;
 mod systemd;
 
@@ -107,6 +109,7 @@ async fn serve(config_path: PathBuf, config: Config) -> anyhow::Result<()> {
             tracing::info!(recovered, "unfinished call recordings recovered");
         }
     }
+    retention::spawn(config.clone());
     // Operators are as they were before the restart, before any request is offered.
     let statuses = operator_status::restore(&*store, &handle)
         .await

@@ -34,6 +34,9 @@ pub fn set(queues: &[QueueView], operators: &[OperatorView]) {
         counter!("acdd_operator_calls_total", "kind" => kind).increment(0);
     }
     counter!("acdd_holds_total").increment(0);
+    for kind in ["call", "voicemail"] {
+        counter!("acdd_recordings_deleted_total", "kind" => kind).increment(0);
+    }
     for mode in SUPERVISIONS {
         counter!("acdd_supervisions_total", "mode" => mode).increment(0);
     }

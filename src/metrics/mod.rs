@@ -169,6 +169,10 @@ fn describe() {
         "Recordings of answered calls, by queue and result (recorded, failed)."
     );
     describe_counter!(
+        "acdd_recordings_deleted_total",
+        "Recordings deleted for being older than the storage's keep_days, by kind (call, voicemail)."
+    );
+    describe_counter!(
         "acdd_supervisions_total",
         "Supervisors who joined an operator's call, by mode (listen, whisper, join)."
     );

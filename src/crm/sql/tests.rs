@@ -15,8 +15,7 @@ async fn store() -> (SqlStore, tempfile::TempDir) {
         sqlite: dir.path().join("nested/acdd.db"),
         postgres: None,
         event_log: dir.path().join("events.jsonl"),
-        voicemail_dir: None,
-        recordings_dir: None,
+        ..Storage::default()
     };
     (SqlStore::open(&storage).await.unwrap(), dir)
 }
