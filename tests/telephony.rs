@@ -1703,6 +1703,112 @@ fn recordings_and_voicemails_past_their_keep_days_are_deleted_at_start() {
 }
 
 #[test]
+fn an_operator_pauses_and_resumes_the_recording_with_star_one_on_the_phone() {
+    let dir = TestDir::new("tel-record-keys");
+    let acdd = start_in(&dir, format!("{HOTLINE}\n{TAPED}"), true);
+    let alice_media = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice_port = alice_media.local_addr().unwrap().port().to_string();
+    let alice = Phone::start_with(
+        &dir.0,
+        &acdd,
+        "alice",
+        "operator_answer_media",
+        &["-key", "rtp_port", &alice_port, "-trace_msg"],
+    );
+    let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930777666");
+    let port = wait_for_media_port(&dir.0, &acdd);
+    assert!(acdd.wait_for_log(&["recording the call"], Duration::from_secs(10)));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let alice_leg = loop {
+        if let Some(port) = traced_media_port(&dir.0.join("alice"), "INVITE sip:") {
+            break port;
+        }
+        assert!(std::time::Instant::now() < deadline, "no INVITE to alice traced");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let speak = |from: u16| {
+        for sequence in from..from + 30 {
+            media
+                .send_to(&pcmu_packet(sequence, 0x20), ("127.0.0.1", port))
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // alice presses `*` (event 10) and `1`, each as three packets of one event.
+    let mut sequence = 0u16;
+    let mut press_star_one = |timestamp: u32| {
+        for (key, ts) in [(10u8, timestamp), (1, timestamp + 800)] {
+            for end in [false, true, true] {
+                alice_media
+                    .send_to(&key_packet(sequence, ts, key, end), ("127.0.0.1", alice_leg))
+                    .unwrap();
+                sequence += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    // 0.6 s kept, 0.6 s paused, 0.6 s kept.
+    speak(0);
+    press_star_one(1_000);
+    assert!(
+        acdd.wait_for_log(
+            &["call recording paused or resumed", "paused=true", "from=\"phone\""],
+            Duration::from_secs(5)
+        ),
+        "{}",
+        acdd.log_text()
+    );
+    let (_, calls) = acdd.api("GET", "/api/v1/calls", "taped-admin-token", "");
+    assert!(calls.contains(r#""recording_paused":true"#), "{calls}");
+    speak(30);
+    press_star_one(9_000);
+    assert!(acdd.wait_for_log(&["paused=false", "from=\"phone\""], Duration::from_secs(5)));
+    speak(60);
+    assert_succeeded("caller", &caller.wait_with_output().unwrap(), &acdd);
+    assert_finished(alice, &acdd);
+    assert!(
+        acdd.wait_for_log(&["call recorded"], Duration::from_secs(10)),
+        "{}",
+        acdd.log_text()
+    );
+    let (kept, longest_gap) = speech_in_recording(&dir.0.join("data/recordings/r1.wav"));
+    assert!(
+        (50..=66).contains(&kept) && longest_gap >= 22,
+        "{kept} blocks of speech kept (60 spoken outside the pause), longest silence inside {longest_gap} blocks (30 paused)"
+    );
+}
+
+/// The caller's channel of a call recording in 20 ms blocks of the test's
+/// speech (µ-law 0x20): how many blocks hold it, and the longest run of
+/// blocks without it between the first and the last.
+fn speech_in_recording(path: &Path) -> (usize, usize) {
+    let wav = std::fs::read(path).unwrap();
+    let data_at = wav.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let speech = {
+        let mut pcm = Vec::new();
+        acdd::media::G711::Ulaw.decode(&[0x20], &mut pcm);
+        pcm[0]
+    };
+    let left: Vec<i16> = wav[data_at..]
+        .chunks_exact(4)
+        .map(|f| i16::from_le_bytes([f[0], f[1]]))
+        .collect();
+    let spoken: Vec<bool> = left
+        .chunks(160)
+        .map(|b| b.iter().filter(|s| **s == speech).count() > 80)
+        .collect();
+    let first = spoken.iter().position(|s| *s).expect("speech");
+    let last = spoken.iter().rposition(|s| *s).unwrap();
+    let kept = spoken.iter().filter(|s| **s).count();
+    let longest_gap = spoken[first..=last]
+        .split(|s| *s)
+        .map(|gap| gap.len())
+        .max()
+        .unwrap_or(0);
+    (kept, longest_gap)
+}
+
+#[test]
 fn an_operator_pauses_the_recording_while_the_customer_gives_card_details() {
     let dir = TestDir::new("tel-record-pause");
     let acdd = start_in(&dir, format!("{HOTLINE}\n{TAPED}"), true);
@@ -1744,30 +1850,7 @@ fn an_operator_pauses_the_recording_while_the_customer_gives_card_details() {
     // The call is over: nothing to pause.
     let (status, body) = operator("pause");
     assert_eq!(status, 404, "{body}");
-    let wav = std::fs::read(dir.0.join("data/recordings/r1.wav")).unwrap();
-    let data_at = wav.windows(4).position(|w| w == b"data").unwrap() + 8;
-    let speech = {
-        let mut pcm = Vec::new();
-        acdd::media::G711::Ulaw.decode(&[0x20], &mut pcm);
-        pcm[0]
-    };
-    // The caller's channel, in 20 ms blocks: spoken or silent.
-    let left: Vec<i16> = wav[data_at..]
-        .chunks_exact(4)
-        .map(|f| i16::from_le_bytes([f[0], f[1]]))
-        .collect();
-    let spoken: Vec<bool> = left
-        .chunks(160)
-        .map(|b| b.iter().filter(|s| **s == speech).count() > 80)
-        .collect();
-    let first = spoken.iter().position(|s| *s).expect("speech");
-    let last = spoken.iter().rposition(|s| *s).unwrap();
-    let kept = spoken.iter().filter(|s| **s).count();
-    let longest_gap = spoken[first..=last]
-        .split(|s| *s)
-        .map(|gap| gap.len())
-        .max()
-        .unwrap_or(0);
+    let (kept, longest_gap) = speech_in_recording(&dir.0.join("data/recordings/r1.wav"));
     assert!(
         (50..=66).contains(&kept) && longest_gap >= 22,
         "{kept} blocks of speech kept (60 spoken outside the pause), longest silence inside {longest_gap} blocks (30 paused)"

@@ -83,7 +83,7 @@ impl AudioDescription {
     }
 
     /// The first format that is not telephone-event or comfort noise.
-    fn first_codec(&self) -> Option<&Format> {
+    pub(crate) fn first_codec(&self) -> Option<&Format> {
         self.formats.iter().find(|f| is_codec(f))
     }
 }

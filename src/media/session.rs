@@ -281,7 +281,21 @@ impl MediaSession {
             .filter(|(id, _)| **id != leg)
             .find_map(|(_, l)| l.pending_offer.as_ref());
         match pending {
-            Some(offer) => offer.formats.clone(),
+            Some(offer) => {
+                // The other leg's offer, with telephone-event added if it has
+                // none: acdd reads an operator's keys (`*1`) itself.
+                let mut formats = offer.formats.clone();
+                if let Some(codec) = offer.first_codec()
+                    && offer.telephone_event(codec.clock_rate).is_none()
+                {
+                    let rate = codec.clock_rate;
+                    let free = (PT_TELEPHONE_EVENT..=127)
+                        .chain(96..PT_TELEPHONE_EVENT)
+                        .find(|pt| formats.iter().all(|f| f.pt != *pt));
+                    formats.extend(free.map(|pt| Format::telephone_event(pt, rate)));
+                }
+                formats
+            }
             None => vec![
                 Format::pcmu(),
                 Format::pcma(),

@@ -144,6 +144,10 @@ pub(crate) struct Call {
     pub on_hold: Option<LegId>,
     /// A recording of the call was started (`recording.rs`).
     pub recorded: bool,
+    /// The recording keeps silence for now (the operator paused it).
+    pub recording_paused: bool,
+    /// The operator's keys so far towards `*1` (`recording.rs`).
+    pub pause_keys: super::recording::PauseKeys,
     /// The queue of the call's latest assignment.
     pub queue: Option<std::sync::Arc<str>>,
     /// A supervisor's leg in the call (`supervision.rs`).
@@ -179,6 +183,10 @@ impl Calls {
 
     fn count_active(&self) {
         metrics::gauge!("acdd_calls_active").set(self.by_call_id.len() as f64);
+    }
+
+    pub fn get(&self, call_id: &str) -> Option<&Call> {
+        self.by_call_id.get(call_id)
     }
 
     pub fn get_mut(&mut self, call_id: &str) -> Option<&mut Call> {

@@ -148,6 +148,8 @@ impl Telephony {
                 phones_in_use: Vec::new(),
                 on_hold: None,
                 recorded: false,
+                recording_paused: false,
+                pause_keys: Default::default(),
                 queue: None,
                 supervisor: None,
                 started_at: crate::crm::now_millis(),
@@ -209,6 +211,7 @@ impl Telephony {
             | Input::Confirmed(_)
             | Input::WaitingAnnouncement(_)
             | Input::Key { .. }
+            | Input::OperatorKey { .. }
             | Input::PauseRecording { .. }
             | Input::ListCalls { .. } => {}
         }

@@ -27,6 +27,8 @@ pub struct CallView {
     pub operator: Option<String>,
     pub on_hold: bool,
     pub recorded: bool,
+    /// The operator paused the recording.
+    pub recording_paused: bool,
     pub supervisor: Option<String>,
     /// `listen`, `whisper` or `join`.
     pub supervision: Option<&'static str>,
@@ -72,6 +74,7 @@ impl Telephony {
                     operator: operator.and_then(name),
                     on_hold: call.on_hold.is_some(),
                     recorded: call.recorded,
+                    recording_paused: call.recording_paused,
                     supervisor: supervision.and_then(|(supervisor, _)| name(supervisor)),
                     supervision: supervision.map(|(_, mode)| mode.name()),
                     started_at: call.started_at,

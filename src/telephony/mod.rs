@@ -75,6 +75,13 @@ pub enum Input {
     WaitingAnnouncement(String),
     /// The waiting caller of this call pressed a key (`callback_key.rs`).
     Key { call_id: String, key: char },
+    /// The operator on leg `leg` of this recorded call pressed a key
+    /// (`recording.rs`: `*1` pauses or resumes the recording).
+    OperatorKey {
+        call_id: String,
+        leg: crate::media::LegId,
+        key: char,
+    },
     /// Pause or resume the recording of the call `operator` is talking in
     /// (`recording.rs`); the reply says whether there was one.
     PauseRecording {
@@ -322,6 +329,7 @@ impl Telephony {
             Input::Confirmed(call_id) => self.confirmed(&call_id),
             Input::WaitingAnnouncement(call_id) => self.waiting_announcement_due(&call_id),
             Input::Key { call_id, key } => self.key_pressed(&call_id, key),
+            Input::OperatorKey { call_id, leg, key } => self.operator_key_pressed(&call_id, leg, key),
             Input::PauseRecording {
                 operator,
                 paused,
@@ -421,6 +429,7 @@ impl Telephony {
                 self.assigned_in(request, queue);
                 self.assign(request, operator);
                 self.record_if_wanted(request, queue);
+                self.watch_pause_keys(request, operator);
             }
             Action::RunMissed { .. } => self.missed(action),
             Action::Note(Note::PickupRefused { operator }) => self.pickup_refused(operator),

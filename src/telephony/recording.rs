@@ -7,18 +7,68 @@
 //! linked to the customer's history (`Store::attach_recording`) and served
 //! by `GET /api/v1/recordings/{request}`. A recording the daemon could not
 //! finish (it was stopped or killed mid-call) is repaired, renamed and
-//! linked when it starts again (`recover`).
+//! linked when it starts again (`recover`). The operator pauses and resumes
+//! it from the API or by pressing `*1` on the phone (RFC 4733 keys, watched
+//! on the leg of whoever is assigned the call; as Asterisk's sample
+//! `automon` code); the keys still reach the caller as they are.
 
 use std::path::Path;
 use std::time::Duration;
 
-use super::Telephony;
+use tokio::time::Instant;
+
+use super::{Input, Telephony};
 use crate::crm::{Store, now_millis};
-use crate::engine::{QueueId, RequestId};
+use crate::engine::{OperatorId, QueueId, RequestId};
+use crate::media::LegId;
 
 /// The longest recording of one call; a call going on longer is not
 /// recorded past this.
 const MAX_LENGTH: Duration = Duration::from_secs(8 * 3600);
+
+/// How long after `*` its `1` may come.
+const PAUSE_KEY_GAP: Duration = Duration::from_secs(3);
+
+/// An operator's keys on the way to `*1`.
+#[derive(Debug, Default)]
+pub(crate) struct PauseKeys {
+    star_at: Option<Instant>,
+}
+
+impl PauseKeys {
+    /// `key` pressed at `now`: true when it completes `*1`.
+    pub fn press(&mut self, key: char, now: Instant) -> bool {
+        match key {
+            '*' => {
+                self.star_at = Some(now);
+                false
+            }
+            '1' => self
+                .star_at
+                .take()
+                .is_some_and(|at| now.saturating_duration_since(at) <= PAUSE_KEY_GAP),
+            _ => {
+                self.star_at = None;
+                false
+            }
+        }
+    }
+}
+
+/// Pauses or resumes `call`'s recording; false if the media session could not.
+fn set_paused(call_id: &str, call: &mut super::call::Call, paused: bool, from: &'static str) -> bool {
+    match call.media.pause_call_recording(call.caller, paused) {
+        Ok(()) => {
+            call.recording_paused = paused;
+            tracing::info!(%call_id, paused, from, "call recording paused or resumed");
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%call_id, %error, "call recording not paused or resumed");
+            false
+        }
+    }
+}
 
 /// Finishes what recordings a previous run left as `r<request>.wav.part`:
 /// sizes repaired to what the file holds (`media::repair_wav`), renamed,
@@ -76,15 +126,61 @@ impl Telephony {
         let Some(call) = self.calls.get_mut(&call_id).filter(|c| c.recorded) else {
             return false;
         };
-        match call.media.pause_call_recording(call.caller, paused) {
-            Ok(()) => {
-                tracing::info!(%call_id, %operator, paused, "call recording paused or resumed");
-                true
-            }
+        set_paused(&call_id, call, paused, "api")
+    }
+
+    /// Watches the keys of `operator`'s leg in the request's call if it is
+    /// recorded, for `*1`.
+    pub(super) fn watch_pause_keys(&mut self, request: RequestId, operator: OperatorId) {
+        let Some(call_id) = self.calls.call_id_of(request).map(str::to_string) else {
+            return;
+        };
+        let Some((_, leg)) = self.call_of_operator(operator).filter(|(id, _)| *id == call_id) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&call_id).filter(|c| c.recorded) else {
+            return;
+        };
+        call.pause_keys = PauseKeys::default();
+        tracing::debug!(%call_id, ?leg, "watching the operator's keys");
+        let mut keys = match call.media.watch_keys(leg) {
+            Ok(keys) => keys,
             Err(error) => {
-                tracing::warn!(%call_id, %error, "call recording not paused or resumed");
-                false
+                tracing::warn!(%call_id, %error, "the operator's keys cannot be watched");
+                return;
             }
+        };
+        let loopback = self.loopback.clone();
+        tokio::spawn(async move {
+            while let Some(key) = keys.recv().await {
+                let call_id = call_id.clone();
+                if loopback.send(Input::OperatorKey { call_id, leg, key }).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// The operator on `leg` pressed `key`: `*1` pauses or resumes the
+    /// recording. Keys of a leg no longer the operator's are ignored.
+    pub(super) fn operator_key_pressed(&mut self, call_id: &str, leg: LegId, key: char) {
+        let current = self.calls.get(call_id).and_then(|call| match call.phase {
+            super::call::Phase::Bridged(offer) => call.legs.get(&offer).map(|l| l.media),
+            super::call::Phase::PickedUp => self
+                .pickups
+                .picker_of(call_id)
+                .and_then(|picker| self.pickups.picker_leg(&picker)),
+            _ => None,
+        });
+        if current != Some(leg) {
+            return;
+        }
+        let Some(call) = self.calls.get_mut(call_id).filter(|c| c.recorded) else {
+            return;
+        };
+        if call.pause_keys.press(key, Instant::now()) {
+            let paused = !call.recording_paused;
+            set_paused(call_id, call, paused, "phone");
         }
     }
 
@@ -161,5 +257,29 @@ impl Telephony {
             metrics::counter!("acdd_call_recordings_total", "queue" => queue.to_string(), "result" => result)
                 .increment(1);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_then_one_within_three_seconds_toggles() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut keys = PauseKeys::default();
+        assert!(!keys.press('1', at(0)), "1 alone");
+        assert!(!keys.press('*', at(100)));
+        assert!(keys.press('1', at(600)), "*1");
+        assert!(!keys.press('1', at(700)), "a second 1 needs its own *");
+        assert!(!keys.press('*', at(1_000)));
+        assert!(!keys.press('1', at(4_001)), "1 more than 3 s after *");
+        assert!(!keys.press('*', at(5_000)));
+        assert!(!keys.press('5', at(5_100)));
+        assert!(!keys.press('1', at(5_200)), "another key between");
+        assert!(!keys.press('*', at(6_000)));
+        assert!(!keys.press('*', at(6_100)));
+        assert!(keys.press('1', at(6_200)), "** then 1 still counts");
     }
 }
