@@ -1726,14 +1726,7 @@ fn an_operator_pauses_and_resumes_the_recording_with_star_one_on_the_phone() {
         assert!(std::time::Instant::now() < deadline, "no INVITE to alice traced");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let speak = |from: u16| {
-        for sequence in from..from + 30 {
-            media
-                .send_to(&pcmu_packet(sequence, 0x20), ("127.0.0.1", port))
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let speak = |from: u16| speak_for_recording(&media, port, from);
     // alice presses `*` (event 10) and `1`, each as three packets of one event.
     let mut sequence = 0u16;
     let mut press_star_one = |timestamp: u32| {
@@ -1778,6 +1771,17 @@ fn an_operator_pauses_and_resumes_the_recording_with_star_one_on_the_phone() {
     );
 }
 
+/// 0.6 s of the caller's speech (µ-law 0x20) to acdd's `port`, packets
+/// numbered from `from`.
+fn speak_for_recording(media: &std::net::UdpSocket, port: u16, from: u16) {
+    for sequence in from..from + 30 {
+        media
+            .send_to(&pcmu_packet(sequence, 0x20), ("127.0.0.1", port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The caller's channel of a call recording in 20 ms blocks of the test's
 /// speech (µ-law 0x20): how many blocks hold it, and the longest run of
 /// blocks without it between the first and the last.
@@ -1816,14 +1820,7 @@ fn an_operator_pauses_the_recording_while_the_customer_gives_card_details() {
     let (media, caller) = media_caller(&dir.0, &acdd, "trunk_call_media", "+4930777666");
     let port = wait_for_media_port(&dir.0, &acdd);
     assert!(acdd.wait_for_log(&["recording the call"], Duration::from_secs(10)));
-    let speak = |from: u16| {
-        for sequence in from..from + 30 {
-            media
-                .send_to(&pcmu_packet(sequence, 0x20), ("127.0.0.1", port))
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let speak = |from: u16| speak_for_recording(&media, port, from);
     let operator = |what: &str| {
         acdd.api(
             "POST",
