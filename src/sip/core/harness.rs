@@ -288,4 +288,14 @@ mod tests {
         assert_eq!(answered, ["acdd-g1", "acdd-g2"], "{heard:?}");
         assert_eq!(core.sizes(), (0, 0, 0));
     }
+
+    #[test]
+    fn an_invite_accepting_no_sdp_is_refused_before_telephony_hears_of_it() {
+        let core = play(include_str!("../../../fuzz/seeds/sip_dialogs/call_accept_identity"));
+        // c1 accepts text/plain only: 406 in the core; c3's tel: URI is
+        // refused there too. c2 (application/*, a multi-valued
+        // P-Asserted-Identity) reaches telephony.
+        assert_eq!(core.heard(|h| h.calls.clone()), ["c2@trunk"]);
+        assert_eq!(core.sizes(), (0, 0, 0));
+    }
 }
