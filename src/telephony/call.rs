@@ -147,7 +147,7 @@ pub(crate) struct Call {
     /// The recording keeps silence for now (the operator paused it).
     pub recording_paused: bool,
     /// The operator's keys so far towards `*1` (`recording.rs`).
-    pub pause_keys: super::recording::PauseKeys,
+    pub pause_keys: super::pause_keys::PauseKeys,
     /// The queue of the call's latest assignment.
     pub queue: Option<std::sync::Arc<str>>,
     /// A supervisor's leg in the call (`supervision.rs`).

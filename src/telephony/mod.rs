@@ -26,6 +26,7 @@ mod internal;
 mod listing;
 mod missed;
 mod outside;
+mod pause_keys;
 mod pickup;
 pub mod recording;
 mod reoffer;

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::pause_keys::PauseKeys;
 use super::{Input, Telephony};
 use crate::crm::{Store, now_millis};
 use crate::engine::{OperatorId, QueueId, RequestId};
@@ -25,35 +26,6 @@ use crate::media::LegId;
 /// The longest recording of one call; a call going on longer is not
 /// recorded past this.
 const MAX_LENGTH: Duration = Duration::from_secs(8 * 3600);
-
-/// How long after `*` its `1` may come.
-const PAUSE_KEY_GAP: Duration = Duration::from_secs(3);
-
-/// An operator's keys on the way to `*1`.
-#[derive(Debug, Default)]
-pub(crate) struct PauseKeys {
-    star_at: Option<Instant>,
-}
-
-impl PauseKeys {
-    /// `key` pressed at `now`: true when it completes `*1`.
-    pub fn press(&mut self, key: char, now: Instant) -> bool {
-        match key {
-            '*' => {
-                self.star_at = Some(now);
-                false
-            }
-            '1' => self
-                .star_at
-                .take()
-                .is_some_and(|at| now.saturating_duration_since(at) <= PAUSE_KEY_GAP),
-            _ => {
-                self.star_at = None;
-                false
-            }
-        }
-    }
-}
 
 /// Pauses or resumes `call`'s recording; false if the media session could not.
 fn set_paused(call_id: &str, call: &mut super::call::Call, paused: bool, from: &'static str) -> bool {
@@ -257,29 +229,5 @@ impl Telephony {
             metrics::counter!("acdd_call_recordings_total", "queue" => queue.to_string(), "result" => result)
                 .increment(1);
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn star_then_one_within_three_seconds_toggles() {
-        let start = Instant::now();
-        let at = |ms: u64| start + Duration::from_millis(ms);
-        let mut keys = PauseKeys::default();
-        assert!(!keys.press('1', at(0)), "1 alone");
-        assert!(!keys.press('*', at(100)));
-        assert!(keys.press('1', at(600)), "*1");
-        assert!(!keys.press('1', at(700)), "a second 1 needs its own *");
-        assert!(!keys.press('*', at(1_000)));
-        assert!(!keys.press('1', at(4_001)), "1 more than 3 s after *");
-        assert!(!keys.press('*', at(5_000)));
-        assert!(!keys.press('5', at(5_100)));
-        assert!(!keys.press('1', at(5_200)), "another key between");
-        assert!(!keys.press('*', at(6_000)));
-        assert!(!keys.press('*', at(6_100)));
-        assert!(keys.press('1', at(6_200)), "** then 1 still counts");
     }
 }
