@@ -395,6 +395,20 @@ impl Telephony {
             .or_else(|| self.pickups.picked_by_operator(operator))
     }
 
+    /// The media leg of whoever talks with the caller of `call_id` now: the
+    /// operator acdd rang who answered, or the one who picked it up.
+    fn talking_leg(&self, call_id: &str) -> Option<crate::media::LegId> {
+        let call = self.calls.get(call_id)?;
+        match call.phase {
+            call::Phase::Bridged(offer) => call.legs.get(&offer).map(|leg| leg.media),
+            call::Phase::PickedUp => self
+                .pickups
+                .picker_of(call_id)
+                .and_then(|picker| self.pickups.picker_leg(&picker)),
+            _ => None,
+        }
+    }
+
     /// The request's call is assigned in `queue` now; a supervisor of its
     /// previous operator leaves it (`supervision.rs`).
     fn assigned_in(&mut self, request: RequestId, queue: crate::engine::QueueId) {

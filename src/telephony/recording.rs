@@ -136,15 +136,7 @@ impl Telephony {
     /// The operator on `leg` pressed `key`: `*1` pauses or resumes the
     /// recording. Keys of a leg no longer the operator's are ignored.
     pub(super) fn operator_key_pressed(&mut self, call_id: &str, leg: LegId, key: char) {
-        let current = self.calls.get(call_id).and_then(|call| match call.phase {
-            super::call::Phase::Bridged(offer) => call.legs.get(&offer).map(|l| l.media),
-            super::call::Phase::PickedUp => self
-                .pickups
-                .picker_of(call_id)
-                .and_then(|picker| self.pickups.picker_leg(&picker)),
-            _ => None,
-        });
-        if current != Some(leg) {
+        if self.talking_leg(call_id) != Some(leg) {
             return;
         }
         let Some(call) = self.calls.get_mut(call_id).filter(|c| c.recorded) else {

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use super::Telephony;
-use super::call::{Call, Mode, Phase, SupervisorLeg};
+use super::call::{Call, Mode, SupervisorLeg};
 use crate::engine::{Event, OperatorId};
 use crate::media::{LegId, MediaError};
 use crate::sip::{CallCommand, IncomingCall};
@@ -189,18 +189,10 @@ impl Telephony {
             operator: supervision.supervisor,
             in_use: false,
         });
-        let picker_leg = self
-            .pickups
-            .picker_of(&supervision.call_id)
-            .and_then(|p| self.pickups.picker_leg(&p));
+        let still_bridged = self.talking_leg(&supervision.call_id) == Some(supervision.supervisor_leg.operator_leg);
         if let Some(call) = self.calls.get_mut(&supervision.call_id) {
             call.supervisor = None;
             let _ = call.media.release_leg(supervision.supervisor_leg.leg);
-            let still_bridged = match call.phase {
-                Phase::Bridged(offer) => call.legs.get(&offer).map(|leg| leg.media),
-                Phase::PickedUp => picker_leg,
-                _ => None,
-            } == Some(supervision.supervisor_leg.operator_leg);
             if supervision.supervisor_leg.mode != Mode::Listen && still_bridged && call.on_hold.is_none() {
                 let _ = call.media.bridge(call.caller, supervision.supervisor_leg.operator_leg);
             }
